@@ -1,0 +1,15 @@
+#pragma once
+// Every `bertforge <command>` is registered by one add_*_commands function,
+// each in its own file of src/cli. main.cpp calls them all.
+namespace CLI {
+class App;
+}
+
+namespace bf::cli {
+
+void add_version_command(CLI::App& app);
+void add_model_commands(CLI::App& app);       // model init | inspect | forward
+void add_tokenizer_commands(CLI::App& app);   // tokenizer train | inspect | encode
+void add_data_commands(CLI::App& app);        // data build | inspect
+
+}  // namespace bf::cli

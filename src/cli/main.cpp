@@ -1,0 +1,35 @@
+// bertforge: one CLI for tokenizers, data, pretraining, fine-tuning and tools.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "util/error.h"
+#include "util/runtime.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"bertforge: BERT pretraining and fine-tuning in C++ on LibTorch", "bertforge"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  bf::cli::add_version_command(app);
+  bf::cli::add_model_commands(app);
+  bf::cli::add_tokenizer_commands(app);
+  bf::cli::add_data_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bf::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "error (torch): %s\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+#pragma once
+// The one tokenizer interface that the data pipeline, fine-tuning and
+// prediction use. A tokenizer is chosen by a tokenizer directory holding our
+// small manifest (tokenizer_config.json: type, options, files) next to
+// vocab.txt (WordPiece) or spm.model (SentencePiece).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bf::tok {
+
+struct Encoding {
+  std::vector<std::int32_t> ids;
+  // 1 where a piece starts a new word (no "##" prefix for WordPiece, a "▁"
+  // prefix for SentencePiece, every CJK character): whole-word masking uses it.
+  std::vector<std::uint8_t> word_starts;
+};
+
+struct PairEncoding {
+  std::vector<std::int32_t> input_ids;
+  std::vector<std::int32_t> token_type_ids;
+  std::vector<std::int32_t> attention_mask;
+};
+
+struct SpecialIds {
+  std::int32_t pad = 0;
+  std::int32_t unk = 100;
+  std::int32_t cls = 101;
+  std::int32_t sep = 102;
+  std::int32_t mask = 103;
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  virtual std::string type() const = 0;  // "wordpiece" or "sentencepiece"
+  virtual Encoding encode(std::string_view text) const = 0;
+  virtual std::vector<std::string> encode_pieces(std::string_view text) const = 0;
+  virtual std::string decode(const std::vector<std::int32_t>& ids) const = 0;
+  virtual std::int32_t token_to_id(std::string_view token) const = 0;  // -1 when absent
+  virtual std::string id_to_token(std::int32_t id) const = 0;
+  virtual std::int32_t vocab_size() const = 0;
+  virtual SpecialIds special_ids() const = 0;
+  // Hash of everything that decides the ids (vocab/model file and options).
+  virtual std::string content_hash() const = 0;
+  // Writes the manifest and the vocabulary/model file into dir.
+  virtual void save(const std::string& dir) const = 0;
+
+  // [CLS] a [SEP] (b [SEP]) with Google's longest-first truncation to max_len;
+  // padded with [PAD] up to max_len when pad_to_max_length is set.
+  PairEncoding encode_pair(std::string_view a, std::optional<std::string_view> b, int max_len,
+                           bool pad_to_max_length = false) const;
+  // Encodes on `threads` threads (0 = all cores); order is preserved.
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, int threads = 0) const;
+};
+
+// Loads from a tokenizer directory (or a model directory that carries one).
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
+
+}  // namespace bf::tok
