@@ -1,0 +1,109 @@
+#pragma once
+// The `data:` section of a pretraining config, also the body of the config
+// that `bertforge data build --config FILE` reads. Fields that decide the
+// shards on disk (inputs, split, cleaning) are separate from fields that only
+// decide how instances and masks are made on the fly (sequence length, NSP,
+// masking): changing the latter never needs a rebuild.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/config_reader.h"
+
+namespace bf::data {
+
+// One input: a file or a glob, plain UTF-8 or gzip (detected by content).
+struct InputSpec {
+  std::string path;
+  std::string format = "google";  // google | paragraph
+  std::string problem;            // set while parsing when the entry is malformed
+};
+YAML::Emitter& operator<<(YAML::Emitter& out, const InputSpec& input);
+
+}  // namespace bf::data
+
+namespace YAML {
+template <>
+struct convert<bf::data::InputSpec> {
+  static Node encode(const bf::data::InputSpec& input);
+  static bool decode(const Node& node, bf::data::InputSpec& input);
+};
+}  // namespace YAML
+
+namespace bf::data {
+
+struct DataConfig {
+  // --- what goes into the shards ---
+  std::vector<InputSpec> inputs;
+  std::string output;                    // shard directory
+  double heldout_fraction = 0.01;        // share of documents kept for evaluation
+  std::int64_t seed = 12345;             // build seed: held-out split and static instances
+  std::string bad_input = "replace";     // replace | skip | error
+  std::int64_t max_line_bytes = 1 << 20; // longer lines are truncated / skipped / an error
+  std::int64_t shard_tokens = 1 << 25;   // tokens per shard file
+  std::int64_t build_threads = 0;        // 0 = all cores
+
+  // --- how instances are made from the shards ---
+  std::int64_t max_seq_length = 128;
+  double short_seq_prob = 0.1;
+  bool nsp = true;  // false: MLM only, contiguous full-length segments (RoBERTa)
+
+  // --- masking ---
+  std::string masking = "dynamic";  // dynamic (new mask every epoch) | static (fixed at build)
+  std::int64_t dupe_factor = 10;    // static: differently segmented/masked copies per epoch
+  double masked_lm_prob = 0.15;
+  std::int64_t max_predictions_per_seq = 20;
+  double mask_token_ratio = 0.8;    // of the chosen positions: [MASK]
+  double random_token_ratio = 0.1;  //                          a random token
+  double keep_ratio = 0.1;          //                          unchanged
+  bool whole_word_masking = false;
+
+  // --- loader ---
+  std::int64_t loader_threads = 2;
+  std::int64_t prefetch_batches = 8;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("inputs", inputs);
+    v.required("output", output);
+    v.field("heldout_fraction", heldout_fraction, in_range(0.0, 0.5));
+    v.field("seed", seed, non_negative<std::int64_t>());
+    v.field("bad_input", bad_input, one_of({"replace", "skip", "error"}));
+    v.field("max_line_bytes", max_line_bytes, in_range<std::int64_t>(64, std::int64_t(1) << 30));
+    v.field("shard_tokens", shard_tokens, in_range<std::int64_t>(1024, std::int64_t(1) << 31));
+    v.field("build_threads", build_threads, non_negative<std::int64_t>());
+    v.field("max_seq_length", max_seq_length, in_range<std::int64_t>(8, 65536));
+    v.field("short_seq_prob", short_seq_prob, in_range(0.0, 1.0));
+    v.field("nsp", nsp);
+    v.field("masking", masking, one_of({"dynamic", "static"}));
+    v.field("dupe_factor", dupe_factor, in_range<std::int64_t>(1, 1000));
+    v.field("masked_lm_prob", masked_lm_prob, in_range(0.0, 1.0));
+    v.field("max_predictions_per_seq", max_predictions_per_seq, in_range<std::int64_t>(1, 65536));
+    v.field("mask_token_ratio", mask_token_ratio, in_range(0.0, 1.0));
+    v.field("random_token_ratio", random_token_ratio, in_range(0.0, 1.0));
+    v.field("keep_ratio", keep_ratio, in_range(0.0, 1.0));
+    v.field("whole_word_masking", whole_word_masking);
+    v.field("loader_threads", loader_threads, in_range<std::int64_t>(0, 256));
+    v.field("prefetch_batches", prefetch_batches, in_range<std::int64_t>(1, 4096));
+    for (const auto& problem : cross_field_problems()) v.invalid(problem.first, problem.second);
+  }
+
+  // (key, message) pairs for problems no single field shows.
+  std::vector<std::pair<std::string, std::string>> cross_field_problems() const;
+  // The fields that decide the shards, as canonical text (the build's identity).
+  std::string shard_identity() const;
+};
+
+// The config of `bertforge data build`: the tokenizer directory and the data
+// section. The same file may be a whole pretraining config; its other
+// sections are left to the trainer.
+struct DataBuildConfig {
+  std::string tokenizer;
+  DataConfig data;
+};
+
+// Reads `tokenizer:` (a directory, or a mapping with `dir:`/`path:`) and
+// `data:` from a YAML file, after applying --set overrides.
+DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides = {});
+
+}  // namespace bf::data

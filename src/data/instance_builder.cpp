@@ -1,0 +1,138 @@
+#include "data/instance_builder.h"
+
+#include <algorithm>
+
+#include "data/counter_rng.h"
+#include "data/token_corpus.h"
+
+namespace bf::data {
+
+void Instance::clear() {
+  tokens.clear();
+  segment_ids.clear();
+  word_starts.clear();
+  is_special.clear();
+  next_sentence_label = -100;
+  a_doc = a_first = a_end = b_doc = b_first = b_end = a_length = b_length = 0;
+}
+
+InstanceBuilder::InstanceBuilder(const TokenCorpus& corpus, InstanceOptions options, tok::SpecialIds special)
+    : corpus_(corpus), options_(options), special_(special) {}
+
+void InstanceBuilder::build(const Chunk& chunk, CounterRng& rng, Instance& out) const {
+  out.clear();
+  if (options_.nsp) {
+    build_pair(chunk, rng, out);
+  } else {
+    build_single(chunk, rng, out);
+  }
+}
+
+namespace {
+
+// A segment being assembled: ids and word starts of whole sentences, then a
+// window [begin, end) that truncation narrows.
+struct Segment {
+  std::vector<std::int32_t> ids;
+  std::vector<std::uint8_t> word_starts;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::size_t size() const { return end - begin; }
+};
+
+thread_local Segment tl_a;
+thread_local Segment tl_b;
+
+void load_sentences(const TokenCorpus& corpus, std::uint32_t doc, std::uint32_t first, std::uint32_t end, Segment& s) {
+  s.ids.clear();
+  s.word_starts.clear();
+  for (std::uint32_t i = first; i < end; ++i) corpus.append_sentence(doc, i, s.ids, s.word_starts);
+  s.begin = 0;
+  s.end = s.ids.size();
+}
+
+// Google's truncate_seq_pair: trim the longer segment, front or back at random, until the pair fits.
+void truncate_pair(Segment& a, Segment& b, std::size_t max_tokens, CounterRng& rng) {
+  while (a.size() + b.size() > max_tokens) {
+    Segment& longer = a.size() > b.size() ? a : b;
+    if (rng.bernoulli(0.5)) {
+      ++longer.begin;
+    } else {
+      --longer.end;
+    }
+  }
+}
+
+void append(const Segment& s, std::uint8_t segment_id, Instance& out) {
+  out.tokens.insert(out.tokens.end(), s.ids.begin() + s.begin, s.ids.begin() + s.end);
+  out.word_starts.insert(out.word_starts.end(), s.word_starts.begin() + s.begin, s.word_starts.begin() + s.end);
+  out.segment_ids.insert(out.segment_ids.end(), s.size(), segment_id);
+  out.is_special.insert(out.is_special.end(), s.size(), 0);
+}
+
+void append_special(std::int32_t id, std::uint8_t segment_id, Instance& out) {
+  out.tokens.push_back(id);
+  out.word_starts.push_back(1);
+  out.segment_ids.push_back(segment_id);
+  out.is_special.push_back(1);
+}
+
+}  // namespace
+
+void InstanceBuilder::build_pair(const Chunk& chunk, CounterRng& rng, Instance& out) const {
+  Segment& a = tl_a;
+  Segment& b = tl_b;
+  load_sentences(corpus_, chunk.doc, chunk.first, chunk.a_end, a);
+  out.a_doc = chunk.doc;
+  out.a_first = chunk.first;
+  out.a_end = chunk.a_end;
+  if (chunk.random_next) {
+    // Any document but this one, uniformly.
+    auto other = static_cast<std::uint32_t>(rng.below(corpus_.num_documents() - 1));
+    if (other >= chunk.doc) ++other;
+    const std::uint32_t n = corpus_.num_sentences(other);
+    const auto start = static_cast<std::uint32_t>(rng.below(n));
+    const std::uint64_t target_b = chunk.target > a.size() ? chunk.target - a.size() : 1;
+    std::uint32_t end = start;
+    std::uint64_t length = 0;
+    while (end < n && length < target_b) length += corpus_.sentence_length(other, end++);
+    load_sentences(corpus_, other, start, end, b);
+    out.b_doc = other;
+    out.b_first = start;
+    out.b_end = end;
+    out.next_sentence_label = 1;
+  } else {
+    load_sentences(corpus_, chunk.doc, chunk.a_end, chunk.end, b);
+    out.b_doc = chunk.doc;
+    out.b_first = chunk.a_end;
+    out.b_end = chunk.end;
+    out.next_sentence_label = 0;
+  }
+  truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 3), rng);
+  out.a_length = static_cast<std::uint32_t>(a.size());
+  out.b_length = static_cast<std::uint32_t>(b.size());
+  append_special(special_.cls, 0, out);
+  append(a, 0, out);
+  append_special(special_.sep, 0, out);
+  append(b, 1, out);
+  append_special(special_.sep, 1, out);
+}
+
+void InstanceBuilder::build_single(const Chunk& chunk, CounterRng& rng, Instance& out) const {
+  Segment& a = tl_a;
+  Segment& b = tl_b;
+  load_sentences(corpus_, chunk.doc, chunk.first, chunk.end, a);
+  b.ids.clear();
+  b.begin = b.end = 0;
+  truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 2), rng);
+  out.a_doc = out.b_doc = chunk.doc;
+  out.a_first = chunk.first;
+  out.a_end = out.b_first = out.b_end = chunk.end;
+  out.a_length = static_cast<std::uint32_t>(a.size());
+  append_special(special_.cls, 0, out);
+  append(a, 0, out);
+  append_special(special_.sep, 0, out);
+  out.next_sentence_label = -100;
+}
+
+}  // namespace bf::data
