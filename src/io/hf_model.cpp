@@ -1,0 +1,146 @@
+#include "io/hf_model.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "io/safetensors.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace bf::io {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// transformers renames legacy TF-era LayerNorm names when it loads.
+std::string modern_name(std::string name) {
+  if (ends_with(name, ".gamma")) return name.substr(0, name.size() - 6) + ".weight";
+  if (ends_with(name, ".beta")) return name.substr(0, name.size() - 5) + ".bias";
+  return name;
+}
+
+// Keys that carry no independent data: the position-id buffer and the decoder
+// tensors tied to the word embeddings and to cls.predictions.bias.
+bool is_derived_key(const std::string& name) {
+  return ends_with(name, "embeddings.position_ids") || name == "cls.predictions.decoder.weight" ||
+         name == "cls.predictions.decoder.bias";
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> read_weights_file(const std::string& path) {
+  if (ends_with(path, ".safetensors")) return SafetensorsReader(path).load_all();
+  if (ends_with(path, ".bin") || ends_with(path, ".pt")) {
+    std::vector<char> bytes;
+    {
+      const std::string data = bf::read_file(path);
+      bytes.assign(data.begin(), data.end());
+    }
+    c10::IValue value;
+    try {
+      value = torch::pickle_load(bytes);
+    } catch (const c10::Error& e) {
+      bf::fail(path + ": cannot read as a torch.save state dict: " + e.what_without_backtrace());
+    }
+    if (!value.isGenericDict()) bf::fail(path + ": expected a state dict (a mapping of names to tensors)");
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& item : value.toGenericDict()) {
+      if (!item.key().isString() || !item.value().isTensor()) continue;
+      out.emplace_back(item.key().toStringRef(), item.value().toTensor());
+    }
+    return out;
+  }
+  bf::fail(path + ": unknown weights format (expected .safetensors or .bin)");
+}
+
+}  // namespace
+
+std::string LoadReport::summary() const {
+  std::string s = std::to_string(loaded.size()) + " tensors loaded";
+  auto list = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  };
+  if (!missing.empty()) s += "; missing (left as initialised): " + list(missing);
+  if (!unexpected.empty()) s += "; unexpected (ignored): " + list(unexpected);
+  return s;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> model_state(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  for (const auto& item : model.named_buffers(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file) {
+  std::map<std::string, torch::Tensor> targets;
+  for (auto& [name, tensor] : model_state(model)) targets.emplace(name, tensor);
+  const bool model_has_bert_prefix = targets.count("bert.embeddings.word_embeddings.weight") != 0;
+
+  std::map<std::string, torch::Tensor> source;
+  for (auto& [raw_name, tensor] : read_weights_file(weights_file)) {
+    std::string name = modern_name(raw_name);
+    // A bare BertModel's keys have no "bert." prefix; a task model's do.
+    if (model_has_bert_prefix && !targets.count(name) && targets.count("bert." + name)) name = "bert." + name;
+    if (!model_has_bert_prefix && starts_with(name, "bert.") && targets.count(name.substr(5))) name = name.substr(5);
+    source[name] = tensor;
+  }
+  // Old checkpoints may carry the MLM output bias only as the decoder bias.
+  if (!source.count("cls.predictions.bias") && source.count("cls.predictions.decoder.bias"))
+    source["cls.predictions.bias"] = source["cls.predictions.decoder.bias"];
+
+  LoadReport report;
+  torch::NoGradGuard no_grad;
+  for (auto& [name, target] : targets) {
+    auto it = source.find(name);
+    if (it == source.end()) {
+      report.missing.push_back(name);
+      continue;
+    }
+    if (it->second.sizes() != target.sizes())
+      bf::fail(weights_file + ": tensor '" + name + "' has shape " + c10::str(it->second.sizes()) +
+               " but the model expects " + c10::str(target.sizes()) +
+               " (was this file saved from a model with another config?)");
+    target.copy_(it->second);
+    report.loaded.push_back(name);
+  }
+  for (const auto& [name, tensor] : source)
+    if (!targets.count(name) && !is_derived_key(name)) report.unexpected.push_back(name);
+  return report;
+}
+
+std::string find_weights_file(const std::string& model_dir) {
+  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+    const auto path = (fs::path(model_dir) / name).string();
+    if (bf::path_exists(path)) return path;
+  }
+  bf::fail(model_dir + ": no model.safetensors or pytorch_model.bin in this model directory");
+}
+
+model::BertConfig load_model_config(const std::string& model_dir) {
+  const auto path = (fs::path(model_dir) / "config.json").string();
+  if (!bf::path_exists(path)) bf::fail(model_dir + ": no config.json (is this a model directory?)");
+  return model::BertConfig::load(path);
+}
+
+void save_model_dir(const std::string& dir, const torch::nn::Module& model, const model::BertConfig& config,
+                    const tok::Tokenizer* tokenizer) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) bf::fail(dir + ": cannot create model directory: " + ec.message());
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (auto& [name, tensor] : model_state(model))
+    if (!is_derived_key(name)) tensors.emplace_back(name, tensor);
+  save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+  config.save((fs::path(dir) / "config.json").string());
+  if (tokenizer != nullptr) tokenizer->save(dir);
+}
+
+}  // namespace bf::io

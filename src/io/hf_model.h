@@ -1,0 +1,45 @@
+#pragma once
+// Hugging Face model directories: config.json + model.safetensors (+ the
+// tokenizer files). Parameter names are HF's state-dict names, so import and
+// export are a name-for-name copy; the only translations are the ones
+// transformers itself applies (legacy LayerNorm gamma/beta, the "bert." prefix
+// of a bare BertModel, tied decoder weights).
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "model/bert_config.h"
+
+namespace bf::tok {
+class Tokenizer;
+}
+
+namespace bf::io {
+
+struct LoadReport {
+  std::vector<std::string> loaded;
+  std::vector<std::string> missing;     // in the model, not in the file (left as initialised)
+  std::vector<std::string> unexpected;  // in the file, not in the model (ignored)
+  std::string summary() const;
+};
+
+// The model's parameters and buffers under their HF names.
+std::vector<std::pair<std::string, torch::Tensor>> model_state(const torch::nn::Module& model);
+
+// Copies tensors from a weights file (model.safetensors or, when available,
+// pytorch_model.bin) into the model. Shape mismatches are errors; missing and
+// unexpected keys are reported. Values are converted to each parameter's dtype
+// and device (a BF16 file loads into an fp32 model).
+LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file);
+
+// The weights file of a model directory: model.safetensors, else pytorch_model.bin.
+std::string find_weights_file(const std::string& model_dir);
+model::BertConfig load_model_config(const std::string& model_dir);
+
+// Writes config.json and model.safetensors (each atomically) and, when given,
+// the tokenizer files. The tied decoder weight is omitted, as transformers does.
+void save_model_dir(const std::string& dir, const torch::nn::Module& model, const model::BertConfig& config,
+                    const tok::Tokenizer* tokenizer = nullptr);
+
+}  // namespace bf::io

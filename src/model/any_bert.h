@@ -1,0 +1,21 @@
+#pragma once
+// A model directory's config.json decides which architecture it holds.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "model/bert_config.h"
+
+namespace bf::model {
+
+enum class Architecture { PreTraining, SequenceClassification, Encoder };
+
+// From config.architectures (HF's field); PreTraining when absent.
+Architecture architecture_of(const BertConfig& config);
+std::string architecture_name(Architecture arch);
+Architecture parse_architecture(const std::string& name);  // pretraining | classification | encoder, or HF names
+
+// A freshly constructed (and initialised) model of the given architecture.
+std::shared_ptr<torch::nn::Module> make_model(const BertConfig& config, Architecture arch);
+
+}  // namespace bf::model

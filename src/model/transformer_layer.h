@@ -1,0 +1,47 @@
+#pragma once
+#include <torch/torch.h>
+
+#include "model/bert_config.h"
+#include "model/self_attention.h"
+
+namespace bf::model {
+
+// The feed-forward expansion: dense to intermediate_size + activation.
+class BertIntermediateImpl : public torch::nn::Module {
+ public:
+  explicit BertIntermediateImpl(const BertConfig& config);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Linear dense{nullptr};
+
+ private:
+  std::string act_;
+};
+TORCH_MODULE(BertIntermediate);
+
+// The feed-forward projection back to hidden_size, dropout, residual + LayerNorm.
+class BertOutputImpl : public torch::nn::Module {
+ public:
+  explicit BertOutputImpl(const BertConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual);
+
+  torch::nn::Linear dense{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};
+
+ private:
+  double dropout_;
+};
+TORCH_MODULE(BertOutput);
+
+class BertLayerImpl : public torch::nn::Module {
+ public:
+  explicit BertLayerImpl(const BertConfig& config);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask);
+
+  BertAttention attention{nullptr};
+  BertIntermediate intermediate{nullptr};
+  BertOutput output{nullptr};
+};
+TORCH_MODULE(BertLayer);
+
+}  // namespace bf::model

@@ -1,0 +1,56 @@
+#include <catch2/catch.hpp>
+
+#include "../support/shared_data.h"
+#include "model/bert_config.h"
+#include "util/error.h"
+
+using bf::model::BertConfig;
+
+TEST_CASE("presets have the documented shapes", "[model][config]") {
+  struct Row {
+    const char* name;
+    std::int64_t layers, hidden, heads;
+  };
+  for (const Row& r : {Row{"tiny", 2, 128, 2}, Row{"mini", 4, 256, 4}, Row{"small", 4, 512, 8},
+                       Row{"medium", 8, 512, 8}, Row{"base", 12, 768, 12}, Row{"large", 24, 1024, 16}}) {
+    auto c = BertConfig::preset(r.name);
+    CHECK(c.num_hidden_layers == r.layers);
+    CHECK(c.hidden_size == r.hidden);
+    CHECK(c.num_attention_heads == r.heads);
+    CHECK(c.intermediate_size == 4 * r.hidden);
+  }
+  REQUIRE_THROWS_WITH(BertConfig::preset("huge"), Catch::Contains("unknown model preset 'huge'"));
+}
+
+TEST_CASE("HF config.json reads with HF defaults and round-trips", "[model][config]") {
+  auto c = BertConfig::load(bf::test::shared_path("reference/tiny-cls/config.json"));
+  CHECK(c.hidden_size == 64);
+  CHECK(c.num_labels == 3);
+  CHECK(c.id2label.size() == 3);
+  auto again = BertConfig::from_json(c.to_json());
+  CHECK(again.to_json() == c.to_json());
+  CHECK(again.label_id(c.id2label[2]) == 2);
+  // Defaults for absent fields are HF's.
+  auto d = BertConfig::from_json(nlohmann::json::object());
+  CHECK(d.vocab_size == 30522);
+  CHECK(d.layer_norm_eps == 1e-12);
+  CHECK(d.hidden_act == "gelu");
+}
+
+TEST_CASE("invalid configs are refused naming the field", "[model][config]") {
+  auto bad = [](nlohmann::json j) { return BertConfig::from_json(j, "cfg.json"); };
+  REQUIRE_THROWS_WITH(bad({{"hidden_size", 100}, {"num_attention_heads", 12}}),
+                      Catch::Contains("cfg.json") && Catch::Contains("divisible by num_attention_heads"));
+  REQUIRE_THROWS_WITH(bad({{"hidden_act", "gelu_fast"}}), Catch::Contains("hidden_act 'gelu_fast'"));
+  REQUIRE_THROWS_WITH(bad({{"vocab_size", 0}}), Catch::Contains("vocab_size must be > 0"));
+  REQUIRE_THROWS_WITH(bad({{"hidden_size", "big"}}), Catch::Contains("'hidden_size' has the wrong type"));
+  REQUIRE_THROWS_WITH(bad({{"model_type", "gpt2"}}), Catch::Contains("only 'bert'"));
+  REQUIRE_THROWS_WITH(bad({{"hidden_dropout_prob", 1.5}}), Catch::Contains("hidden_dropout_prob"));
+}
+
+TEST_CASE("unknown config.json keys survive a round trip", "[model][config]") {
+  auto c = BertConfig::from_json({{"transformers_version", "4.30.0"}, {"bertforge", {{"head", "mean"}}}});
+  auto j = c.to_json();
+  CHECK(j["transformers_version"] == "4.30.0");
+  CHECK(j["bertforge"]["head"] == "mean");
+}
