@@ -58,7 +58,19 @@ class Tokenizer {
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, int threads = 0) const;
 };
 
-// Loads from a tokenizer directory (or a model directory that carries one).
+// Loads from a tokenizer directory (or a model directory that carries one in
+// a "tokenizer" subdirectory). A directory with only a vocab.txt is taken as
+// an uncased WordPiece vocabulary.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
+
+// A WordPiece tokenizer straight from a BERT vocab.txt with the default
+// options (Google's behaviour, max 100 characters per word), lower-cased
+// unless lower_case is false.
+std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::string& vocab_txt, bool lower_case = true);
+
+// Throws a bf::Error that says what differs when a tokenizer does not belong
+// to a model, which recorded the tokenizer's hash and vocab size when saved.
+void check_tokenizer_matches(const Tokenizer& tokenizer, const std::string& expected_hash,
+                             std::int32_t expected_vocab_size, const std::string& model_dir);
 
 }  // namespace bf::tok
