@@ -11,5 +11,6 @@ void add_version_command(CLI::App& app);
 void add_model_commands(CLI::App& app);       // model init | inspect | forward
 void add_tokenizer_commands(CLI::App& app);   // tokenizer train | inspect | encode
 void add_data_commands(CLI::App& app);        // data build | inspect
+void add_train_commands(CLI::App& app);       // pretrain | validate-config
 
 }  // namespace bf::cli

@@ -1,0 +1,150 @@
+// bertforge pretrain | validate-config
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "train/checkpoint.h"
+#include "train/config_diff.h"
+#include "train/precision.h"
+#include "train/pretrain_task.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/runtime.h"
+
+namespace bf::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct PretrainOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string resume;  // "" = no, "latest" = the run's newest checkpoint, else a directory
+  std::string init_from;
+  bool allow_config_change = false;
+};
+
+// Console and run-directory log file, one format.
+void setup_logging(const std::string& run_dir, const std::string& level) {
+  fs::create_directories(run_dir);
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((fs::path(run_dir) / "train.log").string());
+  auto logger = std::make_shared<spdlog::logger>("bertforge", spdlog::sinks_init_list{console, file});
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void refuse_unsafe_changes(const std::string& checkpoint_dir, const std::string& saved, const std::string& now,
+                           bool allowed) {
+  std::string unsafe;
+  for (const auto& c : train::diff_yaml_configs(saved, now)) {
+    if (train::is_safe_resume_change(c.key)) {
+      spdlog::info("resume: {} changed {} -> {}", c.key, c.before, c.after);
+      continue;
+    }
+    unsafe += "\n  " + c.key + ": " + c.before + " -> " + c.after;
+  }
+  if (unsafe.empty()) return;
+  if (allowed) {
+    spdlog::warn("resume with changed config (--allow-config-change):{}", unsafe);
+    return;
+  }
+  bf::fail("refusing to resume from " + checkpoint_dir + ": the config differs from the one it was trained with:" +
+           unsafe + "\n(pass --allow-config-change to resume anyway; the run will no longer equal an "
+           "uninterrupted one)");
+}
+
+void run_pretrain(const PretrainOptions& o) {
+  auto overrides = o.overrides;
+  if (!o.init_from.empty()) overrides.push_back("model.init_from=" + o.init_from);
+  auto config = train::load_pretrain_config(o.config, overrides);
+  const auto problems = train::check_pretrain_paths(config);
+  if (!problems.empty()) {
+    std::string message = o.config + ": cannot start:";
+    for (const auto& p : problems) message += "\n  " + p;
+    bf::fail(message);
+  }
+  const std::string resolved = config_to_yaml(config);
+  std::string checkpoint_dir;
+  if (!o.resume.empty()) {
+    checkpoint_dir = o.resume == "latest" ? train::find_latest_checkpoint(config.run.output_dir) : o.resume;
+    if (checkpoint_dir.empty()) bf::fail("--resume: no checkpoint under " + config.run.output_dir);
+    if (o.resume != "latest" && fs::is_directory(fs::path(o.resume) / "checkpoints"))
+      checkpoint_dir = train::find_latest_checkpoint(o.resume);
+    train::verify_checkpoint(checkpoint_dir);
+    refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
+                          resolved, o.allow_config_change);
+  } else if (!train::find_latest_checkpoint(config.run.output_dir).empty()) {
+    bf::fail("run.output_dir " + config.run.output_dir +
+             " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
+  }
+
+  setup_logging(config.run.output_dir, config.logging.level);
+  bf::set_threads(static_cast<int>(config.run.threads));
+  const auto device = train::resolve_device(config.run.device);
+  spdlog::info("bertforge {} pretrain, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, o.config,
+               device.str(), at::get_num_threads());
+  std::fprintf(stderr, "%s", resolved.c_str());
+  bf::write_file_atomic((fs::path(config.run.output_dir) / "config.yaml").string(), resolved);
+
+  auto tokenizer = tok::load_tokenizer(config.tokenizer);
+  train::ensure_pretraining_data(config, *tokenizer);
+  train::PretrainTask task(config, device);
+  train::TrainerSettings settings{config.run,     config.optimizer,  config.schedule, config.training,
+                                  config.eval,    config.checkpoint, config.logging,  resolved};
+  train::Trainer trainer(settings, task, device);
+  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir);
+  const auto result = trainer.train();
+  std::printf("pretrain: %s after %lld steps\n", result.stopped_by.c_str(), static_cast<long long>(result.steps));
+  for (const auto& [k, v] : result.last_eval) std::printf("  eval %s = %.4f\n", k.c_str(), v);
+  if (!result.model_dir.empty()) std::printf("model: %s\n", result.model_dir.c_str());
+  std::printf("checkpoint: %s\nreport: %s\n", result.final_checkpoint.c_str(),
+              (fs::path(config.run.output_dir) / "report.html").c_str());
+}
+
+void run_validate(const std::string& file, const std::vector<std::string>& overrides) {
+  auto config = train::load_pretrain_config(file, overrides);
+  const auto problems = train::check_pretrain_paths(config);
+  if (!problems.empty()) {
+    std::string message = file + ": the config parses, but:";
+    for (const auto& p : problems) message += "\n  " + p;
+    bf::fail(message);
+  }
+  std::printf("%s", config_to_yaml(config).c_str());
+  std::printf("# %s: valid\n", file.c_str());
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  auto o = std::make_shared<PretrainOptions>();
+  auto* pretrain = app.add_subcommand("pretrain", "Pretrain BERT (MLM + NSP) from a YAML config");
+  pretrain->add_option("--config", o->config, "Run config (YAML)")->required()->check(CLI::ExistingFile);
+  pretrain->add_option("--set", o->overrides, "Override a config key: --set training.max_steps=100 (repeatable)");
+  pretrain->add_option("--resume", o->resume,
+                       "Continue from a checkpoint: a checkpoint or run directory (default: this run's newest)")
+      ->expected(0, 1)
+      ->default_str("latest");
+  pretrain->add_option("--init-from", o->init_from, "Start from these weights with a new schedule (model dir or checkpoint)");
+  pretrain->add_flag("--allow-config-change", o->allow_config_change,
+                     "Resume even though model/data/optimizer settings changed");
+  pretrain->callback([o, pretrain] {
+    if (pretrain->count("--resume") > 0 && o->resume.empty()) o->resume = "latest";
+    run_pretrain(*o);
+  });
+
+  auto file = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto* validate = app.add_subcommand("validate-config", "Check a run config and the files it names, without training");
+  validate->add_option("config", *file, "Run config (YAML)")->required()->check(CLI::ExistingFile);
+  validate->add_option("--set", *overrides, "Override a config key (repeatable)");
+  validate->callback([file, overrides] { run_validate(*file, *overrides); });
+}
+
+}  // namespace bf::cli

@@ -1,0 +1,186 @@
+#include "train/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "io/hf_model.h"
+#include "io/safetensors.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+
+namespace bf::train {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kPrefix = "step-";
+
+std::optional<std::int64_t> step_of(const std::string& name) {
+  if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const auto digits = name.substr(5);
+    const long long v = std::stoll(digits, &used);
+    if (used != digits.size() || v < 0) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<std::pair<std::int64_t, fs::path>> list_checkpoints(const fs::path& dir) {
+  std::vector<std::pair<std::int64_t, fs::path>> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_directory()) continue;
+    if (auto step = step_of(entry.path().filename().string())) out.emplace_back(*step, entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void write_manifest(const fs::path& dir) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const auto name = entry.path().filename().string();
+    files[name] = {{"bytes", entry.file_size()}, {"xxh3", bf::hash_file_hex(entry.path().string())}};
+  }
+  bf::write_file_atomic((dir / "manifest.json").string(), nlohmann::json{{"files", files}}.dump(2) + "\n");
+}
+
+std::optional<double> eval_loss_of(const fs::path& dir) {
+  try {
+    auto state = nlohmann::json::parse(bf::read_file((dir / "trainer_state.json").string()));
+    if (state.contains("eval_loss") && state["eval_loss"].is_number()) return state["eval_loss"].get<double>();
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string checkpoint_name(std::int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%08lld", kPrefix, static_cast<long long>(step));
+  return buf;
+}
+
+CheckpointWriter::CheckpointWriter(std::string checkpoints_dir, std::int64_t keep_last, bool keep_best)
+    : dir_(std::move(checkpoints_dir)), keep_last_(keep_last), keep_best_(keep_best) {}
+
+std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents& c) {
+  const fs::path root(dir_);
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) bf::fail(dir_ + ": cannot create the checkpoint directory: " + ec.message());
+  // Leftovers of a write that crashed are never loaded; clear them.
+  for (const auto& entry : fs::directory_iterator(root, ec))
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
+
+  const auto name = checkpoint_name(step);
+  const fs::path tmp = root / (".tmp-" + name);
+  const fs::path final_dir = root / name;
+  try {
+    fs::create_directories(tmp);
+    io::save_model_dir(tmp.string(), *c.model, *c.model_config, c.tokenizer);
+    io::save_safetensors((tmp / "optimizer.safetensors").string(), c.optimizer_tensors);
+    io::save_safetensors((tmp / "rng.safetensors").string(), c.rng_tensors);
+    nlohmann::json state = c.trainer_state;
+    state["step"] = step;
+    state["optimizer"] = c.optimizer_state;
+    if (c.eval_loss) state["eval_loss"] = *c.eval_loss;
+    bf::write_file_atomic((tmp / "trainer_state.json").string(), state.dump(2) + "\n");
+    bf::write_file_atomic((tmp / "run_config.yaml").string(), c.run_config_yaml);
+    write_manifest(tmp);
+    bf::fsync_path(tmp.string());
+    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // a re-run of the same step replaces it
+    fs::rename(tmp, final_dir);
+    bf::fsync_path(root.string());
+  } catch (const std::exception& e) {
+    fs::remove_all(tmp, ec);
+    bf::fail("checkpoint at step " + std::to_string(step) + " was not written (" + e.what() +
+             "); the previous checkpoints are intact");
+  }
+  bf::write_file_atomic((root / "latest").string(), name + "\n");
+  prune();
+  return final_dir.string();
+}
+
+void CheckpointWriter::prune() {
+  auto all = list_checkpoints(dir_);
+  if (static_cast<std::int64_t>(all.size()) <= keep_last_) return;
+  std::optional<fs::path> best;
+  if (keep_best_) {
+    double best_loss = 0;
+    for (const auto& [step, path] : all) {
+      auto loss = eval_loss_of(path);
+      if (loss && (!best || *loss < best_loss)) {
+        best = path;
+        best_loss = *loss;
+      }
+    }
+    if (best) bf::write_file_atomic((fs::path(dir_) / "best").string(), best->filename().string() + "\n");
+  }
+  const std::size_t keep_from = all.size() - static_cast<std::size_t>(keep_last_);
+  for (std::size_t i = 0; i < keep_from; ++i) {
+    if (best && all[i].second == *best) continue;
+    std::error_code ec;
+    fs::remove_all(all[i].second, ec);
+    if (ec) spdlog::warn("could not remove old checkpoint {}: {}", all[i].second.string(), ec.message());
+  }
+}
+
+void verify_checkpoint(const std::string& dir) {
+  const fs::path root(dir);
+  const auto manifest_path = (root / "manifest.json").string();
+  if (!fs::exists(manifest_path)) bf::fail(dir + ": not a complete checkpoint (no manifest.json)");
+  nlohmann::json manifest;
+  try {
+    manifest = nlohmann::json::parse(bf::read_file(manifest_path));
+  } catch (const nlohmann::json::exception& e) {
+    bf::fail(manifest_path + ": corrupt checkpoint manifest: " + e.what());
+  }
+  if (!manifest.contains("files") || !manifest["files"].is_object()) bf::fail(manifest_path + ": no 'files' table");
+  for (const auto& [name, info] : manifest["files"].items()) {
+    const auto path = root / name;
+    if (!fs::exists(path)) bf::fail(dir + ": checkpoint file '" + name + "' is missing");
+    const auto size = fs::file_size(path);
+    if (size != info.value("bytes", std::uint64_t{0}))
+      bf::fail(path.string() + ": checkpoint file has " + std::to_string(size) + " bytes, the manifest says " +
+               std::to_string(info.value("bytes", std::uint64_t{0})) + " (truncated or overwritten)");
+    if (bf::hash_file_hex(path.string()) != info.value("xxh3", std::string()))
+      bf::fail(path.string() + ": checkpoint file does not match its checksum (corrupted)");
+  }
+}
+
+LoadedCheckpoint read_checkpoint(const std::string& dir) {
+  verify_checkpoint(dir);
+  const fs::path root(dir);
+  LoadedCheckpoint out;
+  out.dir = dir;
+  out.trainer_state = nlohmann::json::parse(bf::read_file((root / "trainer_state.json").string()));
+  out.optimizer_state = out.trainer_state.value("optimizer", nlohmann::json::object());
+  for (auto& [name, t] : io::SafetensorsReader((root / "optimizer.safetensors").string()).load_all())
+    out.optimizer_tensors[name] = t;
+  for (auto& [name, t] : io::SafetensorsReader((root / "rng.safetensors").string()).load_all())
+    out.rng_tensors[name] = t;
+  out.run_config_yaml = bf::read_file((root / "run_config.yaml").string());
+  return out;
+}
+
+std::string find_latest_checkpoint(const std::string& run_or_checkpoints_dir) {
+  fs::path dir(run_or_checkpoints_dir);
+  if (fs::is_directory(dir / "checkpoints")) dir /= "checkpoints";
+  // Decided by the listing, not the `latest` pointer (which is for people):
+  // a crash between the rename and the pointer update leaves the pointer
+  // stale, while a step-* directory is complete by construction.
+  auto all = list_checkpoints(dir);
+  if (all.empty()) return "";
+  return all.back().second.string();
+}
+
+}  // namespace bf::train

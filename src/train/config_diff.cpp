@@ -1,0 +1,50 @@
+#include "train/config_diff.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+
+namespace bf::train {
+namespace {
+
+void flatten(const YAML::Node& node, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (node.IsMap()) {
+    for (const auto& item : node) {
+      const auto key = item.first.as<std::string>();
+      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+    return;
+  }
+  YAML::Emitter e;
+  e << YAML::Flow << node;
+  out[prefix] = e.c_str();
+}
+
+}  // namespace
+
+std::vector<ConfigChange> diff_yaml_configs(const std::string& before_yaml, const std::string& after_yaml) {
+  std::map<std::string, std::string> a, b;
+  flatten(YAML::Load(before_yaml), "", a);
+  flatten(YAML::Load(after_yaml), "", b);
+  std::vector<ConfigChange> changes;
+  for (const auto& [key, value] : a) {
+    auto it = b.find(key);
+    const std::string after = it == b.end() ? "(absent)" : it->second;
+    if (after != value) changes.push_back({key, value, after});
+  }
+  for (const auto& [key, value] : b)
+    if (!a.count(key)) changes.push_back({key, "(absent)", value});
+  return changes;
+}
+
+bool is_safe_resume_change(const std::string& key) {
+  static const char* safe_prefixes[] = {"training.max_steps", "training.max_epochs", "training.max_time_minutes",
+                                        "training.session_steps",
+                                        "eval.", "checkpoint.", "logging.", "run.threads", "run.name",
+                                        "data.loader_threads", "data.prefetch_batches", "data.build_threads"};
+  for (const char* p : safe_prefixes)
+    if (key.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace bf::train

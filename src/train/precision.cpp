@@ -1,0 +1,54 @@
+#include "train/precision.h"
+
+#include <ATen/autocast_mode.h>
+
+#include "util/error.h"
+
+namespace bf::train {
+
+AutocastGuard::AutocastGuard(const std::string& precision, const torch::Device& device) {
+  if (precision == "fp32") return;
+  const auto dtype = precision == "bf16" ? at::kBFloat16 : at::kHalf;
+  if (device.is_cuda()) {
+    prev_gpu_ = at::autocast::is_enabled();
+    prev_gpu_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    gpu_ = true;
+  } else {
+    if (dtype != at::kBFloat16) bf::fail("training.precision: fp16 needs a CUDA device; use bf16 on CPU");
+    prev_cpu_ = at::autocast::is_cpu_enabled();
+    prev_cpu_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    cpu_ = true;
+  }
+  at::autocast::increment_nesting();
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!cpu_ && !gpu_) return;
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  if (cpu_) {
+    at::autocast::set_cpu_enabled(prev_cpu_);
+    at::autocast::set_autocast_cpu_dtype(prev_cpu_dtype_);
+  }
+  if (gpu_) {
+    at::autocast::set_enabled(prev_gpu_);
+    at::autocast::set_autocast_gpu_dtype(prev_gpu_dtype_);
+  }
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      bf::fail("run.device: cuda was asked for but no CUDA device is available (Debian's LibTorch is CPU-only; "
+               "build against an official CUDA LibTorch)");
+    return torch::kCUDA;
+  }
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  bf::fail("run.device: unknown device '" + name + "' (cpu, cuda or auto)");
+}
+
+}  // namespace bf::train

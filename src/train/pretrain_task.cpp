@@ -1,0 +1,185 @@
+#include "train/pretrain_task.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "data/corpus_builder.h"
+#include "data/manifest.h"
+#include "io/hf_model.h"
+#include "model/init_weights.h"
+#include "util/error.h"
+
+namespace bf::train {
+namespace fs = std::filesystem;
+
+void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer& tokenizer) {
+  if (config.data.inputs.empty()) {
+    if (!fs::exists(fs::path(config.data.output) / "manifest.json"))
+      bf::fail("data.output: '" + config.data.output + "' holds no built shards and data.inputs is empty");
+    return;
+  }
+  data::BuildOptions options;
+  options.tokenizer_dir = config.tokenizer;
+  const auto result = data::build_corpus(config.data, tokenizer, options);
+  if (!result.skipped)
+    spdlog::info("data: built {} ({:.1f} MB/s)", config.data.output, result.mb_per_second());
+}
+
+PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, std::int32_t rank,
+                           std::int32_t world_size, AllReduceSum all_reduce)
+    : config_(config), device_(device), world_size_(world_size), all_reduce_(std::move(all_reduce)) {
+  tokenizer_ = tok::load_tokenizer(config.tokenizer);
+  model_config_ = config.model.resolve(tokenizer_->vocab_size(), tokenizer_->special_ids().pad);
+  if (config.data.max_seq_length > model_config_.max_position_embeddings)
+    bf::fail("data.max_seq_length (" + std::to_string(config.data.max_seq_length) +
+             ") exceeds model max_position_embeddings (" + std::to_string(model_config_.max_position_embeddings) + ")");
+  // The initialisation is a function of the run seed alone.
+  torch::manual_seed(static_cast<std::uint64_t>(config.run.seed));
+  model_ = model::BertForPreTraining(model_config_);
+  model::init_bert_weights(*model_, model_config_);
+  if (!config.model.init_from.empty()) {
+    const auto report = io::load_weights(*model_, io::find_weights_file(config.model.init_from));
+    spdlog::info("model.init_from {}: {}", config.model.init_from, report.summary());
+  }
+  model_->to(device_);
+
+  auto options = data::LoaderOptions::from_config(config.data, config.training.batch_size,
+                                                   static_cast<std::uint64_t>(config.run.seed), "train");
+  options.rank = rank;
+  options.world_size = world_size;
+  options.tokenizer = data::TokenizerInfo::of(*tokenizer_, config.tokenizer);
+  loader_ = std::make_unique<data::PretrainLoader>(options);
+
+  eval_options_ = data::LoaderOptions::from_config(
+      config.data, config.eval.batch_size > 0 ? config.eval.batch_size : config.training.batch_size,
+      static_cast<std::uint64_t>(config.run.seed), "heldout");
+  eval_options_.rank = rank;
+  eval_options_.world_size = world_size;
+  eval_options_.num_threads = 0;
+  eval_options_.shuffle = false;
+  eval_options_.tokenizer = options.tokenizer;
+}
+
+model::PreTrainingInputs PretrainTask::to_inputs(const data::PretrainBatch& b) const {
+  const bool non_blocking = device_.is_cuda();
+  model::PreTrainingInputs in;
+  in.input_ids = b.input_ids.to(device_, non_blocking);
+  in.token_type_ids = b.token_type_ids.to(device_, non_blocking);
+  in.attention_mask = b.attention_mask.to(device_, non_blocking);
+  in.masked_positions = b.masked_positions.to(device_, non_blocking);
+  in.masked_labels = b.masked_labels.to(device_, non_blocking);
+  if (config_.data.nsp) in.next_sentence_label = b.next_sentence_label.to(device_, non_blocking);
+  return in;
+}
+
+void PretrainTask::begin_step(std::int64_t micro_batches) {
+  step_batches_.clear();
+  std::vector<double> totals{0.0, 0.0};
+  tokens_in_step_ = 0;
+  for (std::int64_t i = 0; i < micro_batches; ++i) {
+    step_batches_.push_back(loader_->next());
+    totals[0] += static_cast<double>(step_batches_.back().num_masked());
+    totals[1] += static_cast<double>(step_batches_.back().batch_size());
+    tokens_in_step_ += step_batches_.back().input_ids.numel();
+  }
+  if (all_reduce_) all_reduce_(totals);
+  step_masked_ = totals[0];
+  step_sequences_ = totals[1];
+}
+
+MicroStep PretrainTask::forward(std::int64_t i) {
+  auto in = to_inputs(step_batches_.at(static_cast<std::size_t>(i)));
+  // Each micro-batch's share of the step's mean: sum / (step total). Across
+  // ranks, gradients are summed, so the total includes every rank's tokens.
+  in.mlm_denominator = std::max(step_masked_, 1.0) / world_size_;
+  in.nsp_denominator = std::max(step_sequences_, 1.0) / world_size_;
+  auto out = model_->forward(in);
+  MicroStep step;
+  step.loss = out.loss;
+  step.sums["mlm_loss_sum"] = out.mlm_loss_sum.defined() ? out.mlm_loss_sum.item<double>() : 0.0;
+  step.sums["mlm_count"] = static_cast<double>(out.mlm_count);
+  step.sums["mlm_correct"] = out.mlm_correct.defined() ? out.mlm_correct.item<double>() : 0.0;
+  if (out.nsp_loss_sum.defined()) {
+    step.sums["nsp_loss_sum"] = out.nsp_loss_sum.item<double>();
+    step.sums["nsp_correct"] = out.nsp_correct.item<double>();
+    step.sums["nsp_count"] = static_cast<double>(in.input_ids.size(0));
+  }
+  return step;
+}
+
+std::map<std::string, double> PretrainTask::step_metrics(const std::map<std::string, double>& sums) const {
+  auto get = [&](const char* key) {
+    auto it = sums.find(key);
+    return it == sums.end() ? 0.0 : it->second;
+  };
+  std::map<std::string, double> m;
+  const double masked = std::max(get("mlm_count"), 1.0);
+  m["mlm_loss"] = get("mlm_loss_sum") / masked;
+  m["mlm_acc"] = get("mlm_correct") / masked;
+  if (sums.count("nsp_count")) {
+    const double n = std::max(get("nsp_count"), 1.0);
+    m["nsp_loss"] = get("nsp_loss_sum") / n;
+    m["nsp_acc"] = get("nsp_correct") / n;
+  }
+  return m;
+}
+
+void PretrainTask::restore_data_state(const nlohmann::json& state) {
+  loader_->restore(data::LoaderCursor::from_json(state));
+}
+
+std::int64_t PretrainTask::steps_per_epoch() const {
+  return std::max<std::int64_t>(1, loader_->batches_per_epoch() / config_.training.grad_accum_steps);
+}
+
+double PretrainTask::epochs_done() const {
+  const auto c = loader_->cursor();
+  const double per_epoch = std::max<std::int64_t>(1, loader_->samples_per_epoch());
+  return static_cast<double>(c.epoch) + static_cast<double>(c.position) / per_epoch;
+}
+
+std::map<std::string, double> PretrainTask::evaluate() {
+  std::map<std::string, double> result;
+  std::unique_ptr<data::PretrainLoader> loader;
+  try {
+    loader = std::make_unique<data::PretrainLoader>(eval_options_);
+  } catch (const bf::Error& e) {
+    spdlog::warn("eval skipped: {}", e.what());
+    return result;
+  }
+  const auto batches = std::min(config_.eval.max_batches, loader->batches_per_epoch());
+  if (batches <= 0) {
+    spdlog::warn("eval skipped: the held-out split has fewer sequences than one batch");
+    return result;
+  }
+  torch::NoGradGuard no_grad;
+  double mlm_sum = 0, mlm_count = 0, mlm_correct = 0, nsp_sum = 0, nsp_count = 0, nsp_correct = 0;
+  for (std::int64_t i = 0; i < batches; ++i) {
+    auto in = to_inputs(loader->next());
+    auto out = model_->forward(in);
+    mlm_sum += out.mlm_loss_sum.item<double>();
+    mlm_count += static_cast<double>(out.mlm_count);
+    mlm_correct += out.mlm_correct.item<double>();
+    if (out.nsp_loss_sum.defined()) {
+      nsp_sum += out.nsp_loss_sum.item<double>();
+      nsp_correct += out.nsp_correct.item<double>();
+      nsp_count += static_cast<double>(in.input_ids.size(0));
+    }
+  }
+  std::vector<double> totals{mlm_sum, mlm_count, mlm_correct, nsp_sum, nsp_count, nsp_correct};
+  if (all_reduce_) all_reduce_(totals);
+  result["mlm_loss"] = totals[0] / std::max(totals[1], 1.0);
+  result["mlm_acc"] = totals[2] / std::max(totals[1], 1.0);
+  result["perplexity"] = std::exp(result["mlm_loss"]);
+  result["loss"] = result["mlm_loss"];
+  if (totals[4] > 0) {
+    result["nsp_loss"] = totals[3] / totals[4];
+    result["nsp_acc"] = totals[5] / totals[4];
+    result["loss"] += result["nsp_loss"];
+  }
+  return result;
+}
+
+}  // namespace bf::train

@@ -1,0 +1,76 @@
+#include "train/train_config.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/error.h"
+
+namespace bf::train {
+namespace fs = std::filesystem;
+
+model::BertConfig ModelSection::resolve(std::int64_t vocab_size, std::int64_t pad_token_id) const {
+  auto c = model::BertConfig::preset(preset);
+  if (num_hidden_layers) c.num_hidden_layers = *num_hidden_layers;
+  if (hidden_size) c.hidden_size = *hidden_size;
+  if (num_attention_heads) c.num_attention_heads = *num_attention_heads;
+  if (intermediate_size) {
+    c.intermediate_size = *intermediate_size;
+  } else if (hidden_size) {
+    c.intermediate_size = 4 * c.hidden_size;
+  }
+  if (max_position_embeddings) c.max_position_embeddings = *max_position_embeddings;
+  if (type_vocab_size) c.type_vocab_size = *type_vocab_size;
+  if (hidden_act) c.hidden_act = *hidden_act;
+  if (hidden_dropout_prob) c.hidden_dropout_prob = *hidden_dropout_prob;
+  if (attention_probs_dropout_prob) c.attention_probs_dropout_prob = *attention_probs_dropout_prob;
+  if (initializer_range) c.initializer_range = *initializer_range;
+  if (layer_norm_eps) c.layer_norm_eps = *layer_norm_eps;
+  c.vocab_size = vocab_size;
+  c.pad_token_id = pad_token_id;
+  c.architectures = {"BertForPreTraining"};
+  c.validate("model");
+  return c;
+}
+
+PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides) {
+  auto config = read_config<PretrainConfig>(file, overrides);
+  std::vector<std::string> problems;
+  if (config.data.max_seq_length > config.model.resolve(30522, 0).max_position_embeddings)
+    problems.push_back(file + ": data.max_seq_length (" + std::to_string(config.data.max_seq_length) +
+                       ") exceeds the model's max_position_embeddings");
+  if (!problems.empty()) {
+    std::string message = "invalid config " + file + ":";
+    for (const auto& p : problems) message += "\n  " + p;
+    bf::fail(message);
+  }
+  return config;
+}
+
+std::vector<std::string> check_pretrain_paths(const PretrainConfig& config) {
+  std::vector<std::string> problems;
+  auto must_exist = [&](const std::string& key, const std::string& path) {
+    if (path.empty()) return;
+    if (!fs::exists(path)) problems.push_back(key + ": '" + path + "' does not exist (resolved to " +
+                                              fs::absolute(path).lexically_normal().string() + ")");
+  };
+  must_exist("tokenizer", config.tokenizer);
+  must_exist("model.init_from", config.model.init_from);
+  const bool shards_built = fs::exists(fs::path(config.data.output) / "manifest.json");
+  if (!shards_built) {
+    if (config.data.inputs.empty())
+      problems.push_back("data.output: '" + config.data.output + "' holds no built shards and data.inputs is empty");
+    for (std::size_t i = 0; i < config.data.inputs.size(); ++i) {
+      const auto& path = config.data.inputs[i].path;
+      if (path.find_first_of("*?[") == std::string::npos) must_exist("data.inputs[" + std::to_string(i) + "]", path);
+    }
+  }
+  // The output directory (or its closest existing parent) must be writable.
+  fs::path out = fs::absolute(config.run.output_dir);
+  while (!out.empty() && !fs::exists(out) && out != out.parent_path()) out = out.parent_path();
+  if (!out.empty() && ::access(out.c_str(), W_OK) != 0)
+    problems.push_back("run.output_dir: '" + config.run.output_dir + "' is not writable (" + out.string() + ")");
+  return problems;
+}
+
+}  // namespace bf::train

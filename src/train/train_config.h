@@ -1,0 +1,160 @@
+#pragma once
+// The pretraining run config: one YAML file with sections run, tokenizer,
+// data, model, optimizer, schedule, training, eval, checkpoint, logging.
+// Parsed once into these structs; printed back resolved at the start of a run
+// and saved in the run directory.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/data_config.h"
+#include "model/bert_config.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "util/config_reader.h"
+
+namespace bf::train {
+
+struct RunSection {
+  std::string name = "run";
+  std::string output_dir;             // the run directory (checkpoints, logs, metrics, final model)
+  std::int64_t seed = 42;
+  std::string device = "auto";        // cpu | cuda | auto
+  std::int64_t threads = 0;           // intra-op threads, 0 = all cores
+  template <class V>
+  void visit(V& v) {
+    v.field("name", name);
+    v.required("output_dir", output_dir);
+    v.field("seed", seed, non_negative<std::int64_t>());
+    v.field("device", device, one_of({"cpu", "cuda", "auto"}));
+    v.field("threads", threads, non_negative<std::int64_t>());
+  }
+};
+
+// A preset plus any HF config field to override. vocab_size and pad_token_id
+// always come from the tokenizer, never from here.
+struct ModelSection {
+  std::string preset = "mini";
+  std::string init_from;  // a model directory or checkpoint: weights only, new schedule
+  std::optional<std::int64_t> num_hidden_layers, hidden_size, num_attention_heads, intermediate_size,
+      max_position_embeddings, type_vocab_size;
+  std::optional<std::string> hidden_act;
+  std::optional<double> hidden_dropout_prob, attention_probs_dropout_prob, initializer_range, layer_norm_eps;
+  template <class V>
+  void visit(V& v) {
+    v.field("preset", preset, one_of(model::BertConfig::preset_names()));
+    v.field("init_from", init_from);
+    v.field("num_hidden_layers", num_hidden_layers);
+    v.field("hidden_size", hidden_size);
+    v.field("num_attention_heads", num_attention_heads);
+    v.field("intermediate_size", intermediate_size);
+    v.field("max_position_embeddings", max_position_embeddings);
+    v.field("type_vocab_size", type_vocab_size);
+    v.field("hidden_act", hidden_act);
+    v.field("hidden_dropout_prob", hidden_dropout_prob);
+    v.field("attention_probs_dropout_prob", attention_probs_dropout_prob);
+    v.field("initializer_range", initializer_range);
+    v.field("layer_norm_eps", layer_norm_eps);
+  }
+  // The preset with the overrides applied, sized for this vocabulary.
+  model::BertConfig resolve(std::int64_t vocab_size, std::int64_t pad_token_id) const;
+};
+
+struct TrainingSection {
+  std::int64_t batch_size = 32;        // sequences per micro-batch (per process)
+  std::int64_t grad_accum_steps = 1;   // micro-batches per optimizer step
+  std::int64_t max_steps = 0;          // optimizer steps; 0 = until max_epochs
+  double max_epochs = 0;               // 0 = until max_steps
+  double max_time_minutes = 0;         // wall-clock budget; 0 = none
+  // Stop this session (with a checkpoint) after this many steps, leaving the
+  // schedule as it is; --resume continues. For time-sliced machines. 0 = off.
+  std::int64_t session_steps = 0;
+  std::string precision = "fp32";      // fp32 | bf16 | fp16 (fp16 on CUDA only)
+  std::int64_t max_nonfinite_in_a_row = 5;
+  template <class V>
+  void visit(V& v) {
+    v.field("batch_size", batch_size, in_range<std::int64_t>(1, 1 << 20));
+    v.field("grad_accum_steps", grad_accum_steps, in_range<std::int64_t>(1, 1 << 16));
+    v.field("max_steps", max_steps, non_negative<std::int64_t>());
+    v.field("max_epochs", max_epochs, non_negative<double>());
+    v.field("max_time_minutes", max_time_minutes, non_negative<double>());
+    v.field("session_steps", session_steps, non_negative<std::int64_t>());
+    v.field("precision", precision, one_of({"fp32", "bf16", "fp16"}));
+    v.field("max_nonfinite_in_a_row", max_nonfinite_in_a_row, in_range<std::int64_t>(1, 1000000));
+    if (max_steps == 0 && max_epochs == 0) v.invalid("max_steps", "set max_steps or max_epochs (both are 0)");
+  }
+};
+
+struct EvalSection {
+  std::int64_t every_steps = 0;   // 0 = only at the end
+  std::int64_t max_batches = 50;  // of the held-out split
+  std::int64_t batch_size = 0;    // 0 = training batch size
+  template <class V>
+  void visit(V& v) {
+    v.field("every_steps", every_steps, non_negative<std::int64_t>());
+    v.field("max_batches", max_batches, in_range<std::int64_t>(1, 1 << 30));
+    v.field("batch_size", batch_size, non_negative<std::int64_t>());
+  }
+};
+
+struct CheckpointSection {
+  std::int64_t every_steps = 0;   // 0 = only at the end (and on a stop signal)
+  std::int64_t every_minutes = 0; // also after this much wall time, 0 = off
+  std::int64_t keep_last = 3;
+  bool keep_best = true;          // also keep the best by eval loss
+  template <class V>
+  void visit(V& v) {
+    v.field("every_steps", every_steps, non_negative<std::int64_t>());
+    v.field("every_minutes", every_minutes, non_negative<std::int64_t>());
+    v.field("keep_last", keep_last, in_range<std::int64_t>(1, 1000000));
+    v.field("keep_best", keep_best);
+  }
+};
+
+struct LoggingSection {
+  std::int64_t every_steps = 10;        // metrics.jsonl records and log lines
+  double progress_seconds = 30;         // plain progress lines when not on a terminal
+  std::string level = "info";
+  template <class V>
+  void visit(V& v) {
+    v.field("every_steps", every_steps, in_range<std::int64_t>(1, 1 << 30));
+    v.field("progress_seconds", progress_seconds, positive<double>());
+    v.field("level", level, one_of({"trace", "debug", "info", "warn", "error"}));
+  }
+};
+
+struct PretrainConfig {
+  RunSection run;
+  std::string tokenizer;  // tokenizer directory
+  data::DataConfig data;
+  ModelSection model;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  TrainingSection training;
+  EvalSection eval;
+  CheckpointSection checkpoint;
+  LoggingSection logging;
+
+  template <class V>
+  void visit(V& v) {
+    v.section("run", run);
+    v.required("tokenizer", tokenizer);
+    v.section("data", data);
+    v.section("model", model);
+    v.section("optimizer", optimizer);
+    v.section("schedule", schedule);
+    v.section("training", training);
+    v.section("eval", eval);
+    v.section("checkpoint", checkpoint);
+    v.section("logging", logging);
+  }
+};
+
+PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides = {});
+
+// Problems a parse cannot see: files and directories named by the config that
+// do not exist, an output directory that cannot be written. Empty when fine.
+std::vector<std::string> check_pretrain_paths(const PretrainConfig& config);
+
+}  // namespace bf::train

@@ -1,0 +1,58 @@
+#pragma once
+// The training loop shared by pretraining and fine-tuning: gradient
+// accumulation, mixed precision, clipping, non-finite step skipping, stops
+// (steps, epochs, wall clock, SIGINT/SIGTERM), periodic evaluation,
+// checkpoints with exact resume, metrics.jsonl, progress and report.html.
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "train/task.h"
+#include "train/train_config.h"
+
+namespace bf::train {
+
+struct TrainerSettings {
+  RunSection run;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  TrainingSection training;
+  EvalSection eval;
+  CheckpointSection checkpoint;
+  LoggingSection logging;
+  std::string run_config_yaml;  // the resolved config, saved with every checkpoint
+};
+
+struct ResumeOptions {
+  std::string checkpoint;      // a checkpoint directory, or a run directory (its newest)
+  bool enabled = false;
+};
+
+struct TrainResult {
+  std::int64_t steps = 0;
+  std::string stopped_by;       // max_steps | max_epochs | max_time | session_steps | signal
+  std::string final_checkpoint;
+  std::string model_dir;        // the exported HF model directory
+  std::map<std::string, double> last_eval;
+};
+
+class Trainer {
+ public:
+  Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device);
+  // Restores model, optimizer, RNG, data cursor, step and counters.
+  void resume_from(const std::string& checkpoint_dir);
+  TrainResult train();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Installs SIGINT/SIGTERM handlers that ask the loop to stop after the
+// current step (a second signal exits at once).
+void install_stop_signal_handlers();
+bool stop_requested();
+void request_stop();  // for tests
+
+}  // namespace bf::train
