@@ -8,7 +8,6 @@
 #include "tokenizer/wordpiece_tokenizer.h"
 
 using namespace bf::tok;
-using bf::tok::test::kConformanceDir;
 using Strings = std::vector<std::string>;
 
 namespace {
@@ -43,7 +42,7 @@ Strings wordpiece_only(const WordPieceVocab& vocab, const std::string& text) {
 }  // namespace
 
 TEST_CASE("unit cases of Google's and HF's tokenizer tests", "[tokenizer][conformance]") {
-  const auto doc = bf::tok::test::read_json(kConformanceDir + "/unit_cases.json");
+  const auto doc = bf::tok::test::read_json(bf::tok::test::conformance_file("unit_cases.json"));
   int checked = 0;
   for (const auto& c : doc.at("cases")) {
     const std::string name = c.at("name");
@@ -81,7 +80,7 @@ TEST_CASE("unit cases of Google's and HF's tokenizer tests", "[tokenizer][confor
 }
 
 TEST_CASE("character classes match Google's _is_whitespace/_is_control/_is_punctuation", "[tokenizer][conformance]") {
-  const auto classes = bf::tok::test::read_json(kConformanceDir + "/unit_cases.json").at("char_classes");
+  const auto classes = bf::tok::test::read_json(bf::tok::test::conformance_file("unit_cases.json")).at("char_classes");
   for (const auto& s : classes.at("is_whitespace_true").get<Strings>()) CHECK(unicode::is_whitespace(only_char(s)));
   for (const auto& s : classes.at("is_whitespace_false").get<Strings>()) CHECK_FALSE(unicode::is_whitespace(only_char(s)));
   for (const auto& s : classes.at("is_control_true").get<Strings>()) CHECK(unicode::is_control(only_char(s)));

@@ -6,7 +6,6 @@
 #include "tokenizer/wordpiece_tokenizer.h"
 
 using namespace bf::tok;
-using bf::tok::test::kConformanceDir;
 using Strings = std::vector<std::string>;
 using Ids = std::vector<std::int32_t>;
 
@@ -15,7 +14,7 @@ namespace {
 WordPieceTokenizer make_tokenizer(const std::string& vocab, int max_chars) {
   WordPieceOptions options;
   options.max_input_chars_per_word = max_chars;
-  return WordPieceTokenizer(WordPieceVocab::from_file(bf::tok::test::require_shared_file(vocab)), options);
+  return WordPieceTokenizer(WordPieceVocab::from_file(vocab), options);
 }
 
 // Compares one field on every row and reports the first few differences.
@@ -38,7 +37,7 @@ void check_rows(const std::vector<nlohmann::json>& rows, const char* field, cons
 }  // namespace
 
 TEST_CASE("bert-base-uncased: every conformance row", "[tokenizer][conformance]") {
-  const auto rows = bf::tok::test::read_jsonl(kConformanceDir + "/wordpiece_bert_base_uncased.jsonl");
+  const auto rows = bf::tok::test::read_jsonl(bf::tok::test::conformance_file("wordpiece_bert_base_uncased.jsonl"));
   REQUIRE(rows.size() == 942);
   BasicTokenizerOptions cased;
   cased.lower_case = false;
@@ -46,33 +45,33 @@ TEST_CASE("bert-base-uncased: every conformance row", "[tokenizer][conformance]"
   check_rows(rows, "basic_cased", "basic_cased", [&](const std::string& t) { return BasicTokenizer(cased).tokenize(t); });
 
   SECTION("Google's limit of 200 characters per word") {
-    const auto google = make_tokenizer(bf::tok::test::kUncasedVocab, 200);
+    const auto google = make_tokenizer(bf::tok::test::uncased_vocab(), 200);
     check_rows(rows, "wordpiece", "wordpiece", [&](const std::string& t) { return google.encode_pieces(t); });
     check_rows(rows, "ids", "ids", [&](const std::string& t) { return google.encode(t).ids; });
   }
   SECTION("the default limit of 100 characters per word, as Hugging Face") {
     REQUIRE(WordPieceOptions().max_input_chars_per_word == 100);
-    const auto hf = make_tokenizer(bf::tok::test::kUncasedVocab, 100);
+    const auto hf = make_tokenizer(bf::tok::test::uncased_vocab(), 100);
     check_rows(rows, "wordpiece_max100", "wordpiece", [&](const std::string& t) { return hf.encode_pieces(t); });
     check_rows(rows, "ids_max100", "ids", [&](const std::string& t) { return hf.encode(t).ids; });
   }
 }
 
 TEST_CASE("bert-base-chinese: every conformance row", "[tokenizer][conformance]") {
-  const auto rows = bf::tok::test::read_jsonl(kConformanceDir + "/wordpiece_bert_base_chinese.jsonl");
+  const auto rows = bf::tok::test::read_jsonl(bf::tok::test::conformance_file("wordpiece_bert_base_chinese.jsonl"));
   REQUIRE(rows.size() == 210);
   for (int max_chars : {200, 100}) {
-    const auto tokenizer = make_tokenizer(bf::tok::test::kChineseVocab, max_chars);
+    const auto tokenizer = make_tokenizer(bf::tok::test::chinese_vocab(), max_chars);
     check_rows(rows, "wordpiece", "wordpiece", [&](const std::string& t) { return tokenizer.encode_pieces(t); });
     check_rows(rows, "ids", "ids", [&](const std::string& t) { return tokenizer.encode(t).ids; });
   }
 }
 
 TEST_CASE("classifier features: [CLS] a [SEP] b [SEP] with longest-first truncation", "[tokenizer][conformance]") {
-  const auto rows = bf::tok::test::read_jsonl(kConformanceDir + "/features_bert_base_uncased.jsonl");
+  const auto rows = bf::tok::test::read_jsonl(bf::tok::test::conformance_file("features_bert_base_uncased.jsonl"));
   REQUIRE(rows.size() == 150);
   // run_classifier.py uses FullTokenizer, so Google's 200-character limit.
-  const auto tokenizer = make_tokenizer(bf::tok::test::kUncasedVocab, 200);
+  const auto tokenizer = make_tokenizer(bf::tok::test::uncased_vocab(), 200);
   int failures = 0;
   for (const auto& row : rows) {
     const std::string a = row.at("text_a");

@@ -5,26 +5,24 @@
 #include <filesystem>
 
 #include "conformance.h"
-#include "temp_dir.h"
 #include "tokenizer/tokenizer_manifest.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 #include "util/error.h"
 #include "util/fs.h"
 
 using namespace bf::tok;
-using bf::tok::test::kUncasedVocab;
-using bf::tok::test::TempDir;
+using bf::test::temp_dir;
 using Strings = std::vector<std::string>;
 using Ids = std::vector<std::int32_t>;
 
 namespace {
 
 std::unique_ptr<Tokenizer> uncased() {
-  return load_wordpiece_vocab(bf::tok::test::require_shared_file(kUncasedVocab));
+  return load_wordpiece_vocab(bf::tok::test::uncased_vocab());
 }
 
 WordPieceTokenizer with_options(WordPieceOptions options) {
-  return WordPieceTokenizer(WordPieceVocab::from_file(bf::tok::test::require_shared_file(kUncasedVocab)), options);
+  return WordPieceTokenizer(WordPieceVocab::from_file(bf::tok::test::uncased_vocab()), options);
 }
 
 }  // namespace
@@ -99,7 +97,7 @@ TEST_CASE("wordpiece: invalid UTF-8 never crashes and drops the bad bytes", "[to
 
 TEST_CASE("encode_batch equals encode, in order, on several threads", "[tokenizer]") {
   const auto tokenizer = uncased();
-  const auto lines = bf::tok::test::read_lines(bf::tok::test::kSharedData + "/en_pretrain/en_pretrain.txt", 3000);
+  const auto lines = bf::tok::test::read_lines(bf::tok::test::english_corpus(), 3000);
   const auto batch = tokenizer->encode_batch(lines, 4);
   REQUIRE(batch.size() == lines.size());
   for (std::size_t i = 0; i < lines.size(); i += 37) {
@@ -125,16 +123,16 @@ TEST_CASE("encode_pair: single text, padding and too small max_len", "[tokenizer
 }
 
 TEST_CASE("wordpiece tokenizer directory: save, load, hash check", "[tokenizer]") {
-  TempDir dir("wp_dir");
+  const std::string dir = temp_dir("wp_dir");
   WordPieceOptions options;
   options.never_split_special = true;
   const auto original = with_options(options);
-  original.save(dir.path());
-  const auto loaded = load_tokenizer(dir.path());
+  original.save(dir);
+  const auto loaded = load_tokenizer(dir);
   CHECK(loaded->type() == "wordpiece");
   CHECK(loaded->content_hash() == original.content_hash());
   CHECK(loaded->encode_pieces("x [MASK] y") == Strings{"x", "[MASK]", "y"});
-  CHECK(read_manifest(dir.path()).vocab_size == 30522);
+  CHECK(read_manifest(dir).vocab_size == 30522);
   // The options are part of the identity.
   CHECK(with_options({}).content_hash() != original.content_hash());
   CHECK_NOTHROW(check_tokenizer_matches(*loaded, original.content_hash(), 30522, "model"));
@@ -142,31 +140,31 @@ TEST_CASE("wordpiece tokenizer directory: save, load, hash check", "[tokenizer]"
                     Catch::Contains("30522") && Catch::Contains("32000"));
 
   SECTION("a model directory carries its tokenizer in tokenizer/") {
-    TempDir model("wp_model");
-    original.save(model.file("tokenizer"));
-    CHECK(load_tokenizer(model.path())->content_hash() == original.content_hash());
+    const std::string model = temp_dir("wp_model");
+    original.save(model + "/tokenizer");
+    CHECK(load_tokenizer(model)->content_hash() == original.content_hash());
   }
   SECTION("an edited vocabulary no longer matches the manifest") {
-    bf::write_file_atomic(dir.file("vocab.txt"), bf::read_file(dir.file("vocab.txt")) + "extra\n");
-    CHECK_THROWS_WITH(load_tokenizer(dir.path()), Catch::Contains("vocab_size"));
+    bf::write_file_atomic(dir + "/vocab.txt", bf::read_file(dir + "/vocab.txt") + "extra\n");
+    CHECK_THROWS_WITH(load_tokenizer(dir), Catch::Contains("vocab_size"));
   }
   SECTION("a bare vocab.txt is an uncased WordPiece tokenizer") {
-    std::filesystem::remove(dir.file(kManifestName));
-    CHECK(load_tokenizer(dir.path())->encode_pieces("Hello") == Strings{"hello"});
+    std::filesystem::remove(dir + "/" + kManifestName);
+    CHECK(load_tokenizer(dir)->encode_pieces("Hello") == Strings{"hello"});
   }
 }
 
 TEST_CASE("bad tokenizer input gives clear errors", "[tokenizer]") {
-  TempDir dir("wp_bad");
-  CHECK_THROWS_WITH(load_tokenizer(dir.path()), Catch::Contains("not a tokenizer directory"));
-  CHECK_THROWS_WITH(load_tokenizer(dir.file("absent")), Catch::Contains("not found"));
-  CHECK_THROWS_WITH(load_wordpiece_vocab(dir.file("vocab.txt")), Catch::Contains("vocab.txt: vocabulary file not found"));
-  bf::write_file_atomic(dir.file("empty.txt"), "");
-  CHECK_THROWS_WITH(load_wordpiece_vocab(dir.file("empty.txt")), Catch::Contains("empty"));
-  bf::write_file_atomic(dir.file("no_unk.txt"), "[PAD]\nhello\n");
-  CHECK_THROWS_WITH(load_wordpiece_vocab(dir.file("no_unk.txt")), Catch::Contains("no [UNK]"));
-  bf::write_file_atomic(dir.file("binary.txt"), "[UNK]\nhel\xfflo\n");
-  CHECK_THROWS_WITH(load_wordpiece_vocab(dir.file("binary.txt")), Catch::Contains("binary.txt:2"));
-  bf::write_file_atomic(dir.file(kManifestName), "{ not json");
-  CHECK_THROWS_WITH(load_tokenizer(dir.path()), Catch::Contains(kManifestName) && Catch::Contains("invalid"));
+  const std::string dir = temp_dir("wp_bad");
+  CHECK_THROWS_WITH(load_tokenizer(dir), Catch::Contains("not a tokenizer directory"));
+  CHECK_THROWS_WITH(load_tokenizer(dir + "/absent"), Catch::Contains("not found"));
+  CHECK_THROWS_WITH(load_wordpiece_vocab(dir + "/vocab.txt"), Catch::Contains("vocab.txt: vocabulary file not found"));
+  bf::write_file_atomic(dir + "/empty.txt", "");
+  CHECK_THROWS_WITH(load_wordpiece_vocab(dir + "/empty.txt"), Catch::Contains("empty"));
+  bf::write_file_atomic(dir + "/no_unk.txt", "[PAD]\nhello\n");
+  CHECK_THROWS_WITH(load_wordpiece_vocab(dir + "/no_unk.txt"), Catch::Contains("no [UNK]"));
+  bf::write_file_atomic(dir + "/binary.txt", "[UNK]\nhel\xfflo\n");
+  CHECK_THROWS_WITH(load_wordpiece_vocab(dir + "/binary.txt"), Catch::Contains("binary.txt:2"));
+  bf::write_file_atomic(dir + "/" + kManifestName, "{ not json");
+  CHECK_THROWS_WITH(load_tokenizer(dir), Catch::Contains(kManifestName) && Catch::Contains("invalid"));
 }
