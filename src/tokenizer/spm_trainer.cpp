@@ -56,21 +56,25 @@ std::map<std::string, std::string> trainer_flags(const SpmTrainConfig& c, const 
   };
 }
 
-std::string training_json(const SpmTrainConfig& c) {
+// Walks the config's own field list (SpmTrainConfig::visit) into JSON, so
+// the manifest records every training setting without a second list.
+struct JsonFieldWriter {
+  nlohmann::json& out;
+  template <class T, class C = int>
+  void field(const std::string& key, const T& value, C = {}) {
+    out[key] = value;
+  }
+  template <class T, class C = int>
+  void required(const std::string& key, const T& value, C = {}) {
+    out[key] = value;
+  }
+  void invalid(const std::string&, const std::string&) {}
+};
+
+std::string training_json(SpmTrainConfig config) {
   nlohmann::json j;
-  j["input"] = c.input;
-  j["model_type"] = c.model_type;
-  j["vocab_size"] = c.vocab_size;
-  j["character_coverage"] = c.character_coverage;
-  j["byte_fallback"] = c.byte_fallback;
-  j["input_sentence_size"] = c.input_sentence_size;
-  j["shuffle_input_sentence"] = c.shuffle_input_sentence;
-  j["normalization_rule_name"] = c.normalization_rule_name;
-  j["split_digits"] = c.split_digits;
-  j["max_sentence_length"] = c.max_sentence_length;
-  j["max_sentencepiece_length"] = c.max_sentencepiece_length;
-  j["hard_vocab_limit"] = c.hard_vocab_limit;
-  j["seed"] = c.seed;
+  JsonFieldWriter writer{j};
+  config.visit(writer);
   return j.dump();
 }
 
