@@ -11,7 +11,10 @@ BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfi
 }
 
 torch::Tensor BertPredictionHeadTransformImpl::forward(const torch::Tensor& x) {
-  return LayerNorm->forward(activation(act_, dense->forward(x)));
+  // Normalised in the LayerNorm's own precision: under CPU autocast the dense
+  // output is bf16 and LibTorch 1.13 does not cast layer_norm's input.
+  auto y = activation(act_, dense->forward(x));
+  return LayerNorm->forward(y.to(LayerNorm->weight.scalar_type()));
 }
 
 MaskedLmHeadImpl::MaskedLmHeadImpl(const BertConfig& c) {

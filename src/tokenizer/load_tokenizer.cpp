@@ -41,6 +41,8 @@ std::unique_ptr<Tokenizer> from_manifest(const std::string& dir) {
 }  // namespace
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
+  // A bare vocab.txt (e.g. bert-base-uncased's) is a lower-casing WordPiece tokenizer.
+  if (fs::is_regular_file(dir) && fs::path(dir).extension() == ".txt") return load_wordpiece_vocab(dir);
   if (!fs::is_directory(dir)) fail(dir + ": tokenizer directory not found");
   if (path_exists(manifest_path(dir))) return from_manifest(dir);
   const std::string carried = (fs::path(dir) / "tokenizer").string();

@@ -69,8 +69,15 @@ void ConfigReader::invalid(const std::string& key, const std::string& message) {
 
 void ConfigReader::finish() {
   if (!node_ || !node_.IsMap()) return;
+  std::set<std::string> seen;
   for (const auto& item : node_) {
     const std::string key = item.first.as<std::string>();
+    // yaml-cpp keeps both copies of a repeated key and lookups see the first:
+    // a silent trap, so it is an error.
+    if (!seen.insert(key).second) {
+      error(item.first, path(key), "duplicate key (it appears more than once in this mapping)");
+      continue;
+    }
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
     std::string message = "unknown key";
     const std::string guess = did_you_mean(key, known_);

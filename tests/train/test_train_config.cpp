@@ -1,0 +1,114 @@
+// Bad configs are rejected with the key path (and YAML line) named.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "../support/shared_data.h"
+#include "train/config_diff.h"
+#include "train/train_config.h"
+#include "util/error.h"
+
+using namespace bf;
+
+namespace {
+
+const char* kGood =
+    "run: {output_dir: /tmp/x}\n"
+    "tokenizer: tok\n"
+    "data: {output: shards}\n"
+    "training: {max_steps: 10}\n";
+
+std::string write_yaml(const std::string& text) {
+  const auto dir = test::temp_dir("cfg");
+  const auto path = dir + "/run.yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+void rejected(const std::string& yaml, const std::vector<std::string>& fragments) {
+  const auto path = write_yaml(yaml);
+  INFO(yaml);
+  try {
+    train::load_pretrain_config(path);
+    FAIL("config was accepted");
+  } catch (const bf::Error& e) {
+    const std::string message = e.what();
+    INFO(message);
+    for (const auto& f : fragments) REQUIRE(message.find(f) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a minimal config parses with defaults", "[train][config]") {
+  auto c = train::load_pretrain_config(write_yaml(kGood));
+  REQUIRE(c.training.max_steps == 10);
+  REQUIRE(c.model.preset == "mini");
+  REQUIRE(c.optimizer.name == "adamw");
+  REQUIRE(c.data.max_seq_length == 128);
+}
+
+namespace {
+
+// kGood with one section replaced (or added).
+std::string with(const std::string& key, const std::string& value) {
+  std::map<std::string, std::string> sections{{"run", "{output_dir: /tmp/x}"},
+                                              {"tokenizer", "tok"},
+                                              {"data", "{output: shards}"},
+                                              {"training", "{max_steps: 10}"}};
+  sections[key] = value;
+  std::string yaml;
+  for (const auto& [k, v] : sections) yaml += k + ": " + v + "\n";
+  return yaml;
+}
+
+}  // namespace
+
+TEST_CASE("bad configs are rejected naming the key", "[train][config]") {
+  rejected(with("optimzer", "{lr: 1}"), {"optimzer: unknown key", "did you mean 'optimizer'"});
+  rejected(with("optimizer", "{lr: -1}"), {"optimizer.lr: must be > 0", "run.yaml:2:"});
+  rejected(with("optimizer", "{lr: fast}"), {"optimizer.lr: expected a number"});
+  rejected(with("optimizer", "{name: sgd}"), {"optimizer.name", "'sgd' is not one of"});
+  rejected(with("model", "{preset: gigantic}"), {"model.preset", "'gigantic'"});
+  rejected(with("model", "{presett: mini}"), {"model.presett: unknown key", "did you mean 'model.preset'"});
+  rejected(with("run", "{output_dir: /tmp/x, device: tpu}"), {"run.device", "'tpu'"});
+  rejected(with("schedule", "{warmup_steps: 5, warmup_ratio: 0.1}"), {"schedule.warmup_ratio", "not both"});
+  rejected(with("data", "{output: s, masked_lm_prob: 1.5}"), {"data.masked_lm_prob", "must be in [0, 1]"});
+  rejected(with("training", "{batch_size: 0, max_steps: 1}"), {"training.batch_size"});
+  rejected(with("training", "{precision: fp8, max_steps: 1}"), {"training.precision", "'fp8'"});
+  rejected(with("logging", "[1, 2]"), {"logging: must be a mapping"});
+  rejected("run: {seed: 1}\n", {"run.output_dir: required key is missing", "tokenizer: required key is missing",
+                                "data.output: required key is missing"});
+  rejected("run: {output_dir: x\n", {"YAML syntax error"});
+  rejected(with("training", "{max_steps: 0}"), {"set max_steps or max_epochs"});
+  rejected(with("data", "{output: s, max_seq_length: 1024}"), {"max_seq_length", "max_position_embeddings"});
+  rejected(std::string(kGood) + "run: {device: cpu}\n", {"run: duplicate key", ":5:"});
+}
+
+TEST_CASE("--set overrides apply before validation", "[train][config]") {
+  const auto path = write_yaml(kGood);
+  auto c = train::load_pretrain_config(path, {"training.max_steps=99", "optimizer.lr=3e-4", "model.preset=base"});
+  REQUIRE(c.training.max_steps == 99);
+  REQUIRE(c.optimizer.lr == 3e-4);
+  REQUIRE(c.model.preset == "base");
+  REQUIRE_THROWS_WITH(train::load_pretrain_config(path, {"training.max_stepz=1"}),
+                      Catch::Contains("training.max_stepz: unknown key"));
+  REQUIRE_THROWS_WITH(train::load_pretrain_config(path, {"novalue"}), Catch::Contains("expected key.path=value"));
+}
+
+TEST_CASE("the resolved config prints back and parses to the same config", "[train][config]") {
+  auto c = train::load_pretrain_config(write_yaml(kGood));
+  const auto text = config_to_yaml(c);
+  auto again = train::load_pretrain_config(write_yaml(text));
+  REQUIRE(config_to_yaml(again) == text);
+}
+
+TEST_CASE("resume config changes are classified", "[train][config]") {
+  const auto changes = train::diff_yaml_configs("a: {b: 1, c: 2}\ntraining: {max_steps: 5}\n",
+                                                "a: {b: 1, c: 3}\ntraining: {max_steps: 9}\n");
+  REQUIRE(changes.size() == 2);
+  REQUIRE(changes[0].key == "a.c");
+  REQUIRE_FALSE(train::is_safe_resume_change("a.c"));
+  REQUIRE(train::is_safe_resume_change("training.max_steps"));
+  REQUIRE_FALSE(train::is_safe_resume_change("model.hidden_size"));
+}
