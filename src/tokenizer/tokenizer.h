@@ -59,10 +59,8 @@ class Tokenizer {
 };
 
 // Loads from a tokenizer directory (or a model directory that carries one in
-// a "tokenizer" subdirectory). A directory with only a vocab.txt is taken as
-// an uncased WordPiece vocabulary.
-// A tokenizer directory, a model directory that carries one, or a bare
-// vocab.txt file (WordPiece, lower-cased).
+// a "tokenizer" subdirectory). A directory with only a vocab.txt, or a bare
+// vocab.txt file, is taken as an uncased WordPiece vocabulary.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
 
 // A WordPiece tokenizer straight from a BERT vocab.txt with the default
