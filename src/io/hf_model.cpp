@@ -47,6 +47,11 @@ std::vector<std::pair<std::string, torch::Tensor>> read_weights_file(const std::
     } catch (const c10::Error& e) {
       bf::fail(path + ": cannot read as a torch.save state dict: " + e.what_without_backtrace());
     }
+    // LibTorch 1.13's unpickler turns the OrderedDict that torch.save(state_dict)
+    // writes into None, so such files cannot be read here.
+    if (value.isNone())
+      bf::fail(path + ": a Python torch.save state dict, which LibTorch 1.13 cannot read; convert it once with "
+               "safetensors.torch.save_file(torch.load(\"" + path + "\"), \"model.safetensors\")");
     if (!value.isGenericDict()) bf::fail(path + ": expected a state dict (a mapping of names to tensors)");
     std::vector<std::pair<std::string, torch::Tensor>> out;
     for (const auto& item : value.toGenericDict()) {
@@ -139,8 +144,30 @@ void save_model_dir(const std::string& dir, const torch::nn::Module& model, cons
   for (auto& [name, tensor] : model_state(model))
     if (!is_derived_key(name)) tensors.emplace_back(name, tensor);
   save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
-  config.save((fs::path(dir) / "config.json").string());
-  if (tokenizer != nullptr) tokenizer->save(dir);
+  model::BertConfig saved = config;
+  if (tokenizer != nullptr) {
+    if (tokenizer->vocab_size() != config.vocab_size)
+      bf::fail(dir + ": the tokenizer has " + std::to_string(tokenizer->vocab_size()) + " tokens but the model's " +
+               "vocab_size is " + std::to_string(config.vocab_size));
+    tokenizer->save(dir);
+    saved.extra["bertforge_tokenizer"] = {
+        {"type", tokenizer->type()}, {"hash", tokenizer->content_hash()}, {"vocab_size", tokenizer->vocab_size()}};
+  }
+  saved.save((fs::path(dir) / "config.json").string());
+}
+
+std::unique_ptr<tok::Tokenizer> load_model_tokenizer(const std::string& model_dir, const model::BertConfig& config) {
+  auto tokenizer = tok::load_tokenizer(model_dir);
+  auto it = config.extra.find("bertforge_tokenizer");
+  if (it != config.extra.end() && it->is_object()) {
+    tok::check_tokenizer_matches(*tokenizer, it->value("hash", std::string()),
+                                 static_cast<std::int32_t>(it->value("vocab_size", std::int64_t{0})), model_dir);
+  }
+  if (tokenizer->vocab_size() != config.vocab_size)
+    bf::fail(model_dir + ": the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+             " tokens but config.json says vocab_size " + std::to_string(config.vocab_size) +
+             ": this model and tokenizer do not belong together");
+  return tokenizer;
 }
 
 }  // namespace bf::io

@@ -38,8 +38,14 @@ std::string find_weights_file(const std::string& model_dir);
 model::BertConfig load_model_config(const std::string& model_dir);
 
 // Writes config.json and model.safetensors (each atomically) and, when given,
-// the tokenizer files. The tied decoder weight is omitted, as transformers does.
+// the tokenizer files; config.json then records the tokenizer's hash and vocab
+// size. The tied decoder weight is omitted, as transformers does.
 void save_model_dir(const std::string& dir, const torch::nn::Module& model, const model::BertConfig& config,
                     const tok::Tokenizer* tokenizer = nullptr);
+
+// The tokenizer a model directory carries, checked against the model: the
+// vocab size must equal config.vocab_size and the hash the one recorded at
+// save time. A clear error names the directory and what differs.
+std::unique_ptr<tok::Tokenizer> load_model_tokenizer(const std::string& model_dir, const model::BertConfig& config);
 
 }  // namespace bf::io
