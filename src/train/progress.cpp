@@ -66,11 +66,14 @@ std::string format_progress(std::int64_t step, std::int64_t total, const std::ma
   for (const char* key : {"loss", "lr"}) {
     if (auto it = values.find(key); it != values.end()) out += std::string(" | ") + key + " " + format_value(key, it->second);
   }
+  auto is_rate = [](const std::string& key) { return key == "tokens_per_s" || key == "tokens/s"; };
   for (const auto& [key, v] : values) {
-    if (key == "loss" || key == "lr" || key == "tokens_per_s") continue;
+    if (key == "loss" || key == "lr" || is_rate(key)) continue;
     out += " | " + key + " " + format_value(key, v);
   }
-  if (auto it = values.find("tokens_per_s"); it != values.end()) out += " | " + format_rate(it->second) + " tok/s";
+  for (const auto& [key, v] : values) {
+    if (is_rate(key)) out += " | " + format_rate(v) + " tok/s";
+  }
   out += " | ETA " + format_duration(eta_seconds);
   return out;
 }

@@ -23,8 +23,8 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  // step = updates done so far; values: "loss", "lr", "tokens_per_s", and any
-  // other numbers to show.
+  // step = updates done so far; values: "loss", "lr", "tokens_per_s" (or
+  // "tokens/s"), and any other numbers to show.
   void update(std::int64_t step, const std::map<std::string, double>& values);
   // Prints the last state once more and ends the terminal line.
   void finish();

@@ -146,6 +146,8 @@ TEST_CASE("SVG charts: ticks, a flat series, a single point", "[train][report]")
 TEST_CASE("progress text has step, loss, lr, tokens/s and ETA", "[train][progress]") {
   const auto line = train::format_progress(120, 1000, {{"loss", 6.23149}, {"lr", 1.2e-4}, {"tokens_per_s", 5300}}, 250);
   CHECK(line == "step 120/1000 (12.0%) | loss 6.231 | lr 1.20e-04 | 5.3k tok/s | ETA 4m10s");
+  CHECK(train::format_progress(5, 0, {{"tokens/s", 2.5e6}, {"grad_norm", 0.5}}, -1) ==
+        "step 5 | grad_norm 0.5 | 2.50M tok/s | ETA ?");
   CHECK(train::format_duration(3725) == "1h02m");
   CHECK(train::format_duration(42) == "42s");
   CHECK(train::format_duration(-1) == "?");
