@@ -146,9 +146,12 @@ void run_forward(const ForwardOptions& o) {
     if (out.nsp_loss.defined()) outputs.emplace_back("nsp_loss", as_f64_scalar(out.nsp_loss));
     if (out.mlm_loss.defined() && out.nsp_loss.defined()) outputs.emplace_back("total_loss", as_f64_scalar(out.loss));
   } else if (arch == Architecture::SequenceClassification) {
-    auto out = net->as<model::BertForSequenceClassification>()->forward(input_ids, token_type_ids, attention_mask,
-                                                                         optional_key(batch, "labels"));
-    outputs = {{"logits", out.logits}};
+    auto* classifier = net->as<model::BertForSequenceClassification>();
+    auto out = classifier->forward(input_ids, token_type_ids, attention_mask, optional_key(batch, "labels"));
+    auto encoded = classifier->bert->forward(input_ids, token_type_ids, attention_mask);
+    outputs = {{"last_hidden_state", encoded.last_hidden_state},
+               {"pooler_output", encoded.pooler_output},
+               {"logits", out.logits}};
     if (out.loss.defined()) outputs.emplace_back("loss", as_f64_scalar(out.loss));
   } else {
     auto out = net->as<model::BertModel>()->forward(input_ids, token_type_ids, attention_mask);
