@@ -6,17 +6,21 @@ namespace bf::model {
 
 BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const BertConfig& c)
     : dropout_(c.classifier_dropout.value_or(c.hidden_dropout_prob)) {
-  bert = register_module("bert", BertModel(c));
-  classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, c.num_labels));
+  const auto options = HeadOptions::of(c);
+  bert = register_module("bert", BertModel(c, /*add_pooling_layer=*/options.type == "pooler"));
+  head = register_module("head", ClassifierHead(c, options));
+  classifier = register_module("classifier", torch::nn::Linear(head->output_size(), c.num_labels));
 }
 
 ClassificationOutput BertForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
                                                                 const torch::Tensor& token_type_ids,
                                                                 const torch::Tensor& attention_mask,
                                                                 const torch::Tensor& labels) {
-  auto encoded = bert->forward(input_ids, token_type_ids, attention_mask);
+  auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(input_ids);
+  auto encoded = bert->forward(input_ids, token_type_ids, mask, head->options().needs_all_layers());
+  auto features = head->forward(encoded, mask, bert->pooler);
   ClassificationOutput out;
-  out.logits = classifier->forward(torch::dropout(encoded.pooler_output, dropout_, is_training()));
+  out.logits = classifier->forward(torch::dropout(features, dropout_, is_training()));
   if (labels.defined()) out.loss = classification_loss(infer_problem_type(config(), labels), out.logits, labels);
   return out;
 }

@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "model/bert_model.h"
+#include "model/classifier_heads.h"
 
 namespace bf::model {
 
@@ -10,7 +11,11 @@ struct ClassificationOutput {
   torch::Tensor loss;    // defined when labels were given
 };
 
-// HF's BertForSequenceClassification: dropout + linear on the pooled output.
+// HF's BertForSequenceClassification: dropout + linear on the pooled output,
+// with the parameter names transformers uses (bert.*, classifier.*). The head
+// that makes the pooled output is chosen by config.extra["bertforge_head"]
+// (see classifier_heads.h); without it this is HF's model exactly. Heads other
+// than the pooler carry their parameters under head.* and drop bert.pooler.
 // The loss follows config.problem_type, or is inferred as HF infers it:
 // num_labels == 1 -> regression (MSE); integer labels -> single-label
 // cross-entropy; float labels -> multi-label BCE with logits.
@@ -23,6 +28,7 @@ class BertForSequenceClassificationImpl : public torch::nn::Module {
   const BertConfig& config() const { return bert->config(); }
 
   BertModel bert{nullptr};
+  ClassifierHead head{nullptr};
   torch::nn::Linear classifier{nullptr};
 
  private:
