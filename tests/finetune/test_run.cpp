@@ -1,0 +1,226 @@
+// Fine-tuning end to end on SST-2 slices: training with the shared trainer,
+// exact resume, predict agreeing with evaluate, every task type and format.
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "finetune/finetune_task.h"
+#include "finetune/inference.h"
+#include "finetune/row_reader.h"
+#include "ft_fixture.h"
+#include "io/hf_model.h"
+#include "io/safetensors.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+using namespace bf;
+namespace fs = std::filesystem;
+
+namespace {
+
+train::TrainResult run(ft::FinetuneConfig config, const std::string& resume_from = "") {
+  ft::FinetuneTask task(config, torch::kCPU);
+  train::EvalSection eval;
+  eval.every_steps = task.eval_every_steps();
+  const auto yaml = config_to_yaml(config);
+  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
+                                  eval,       config.checkpoint, config.logging,  yaml};
+  train::Trainer trainer(settings, task, torch::kCPU);
+  if (!resume_from.empty()) trainer.resume_from(resume_from);
+  return trainer.train();
+}
+
+std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {
+  std::map<std::int64_t, nlohmann::json> out;
+  std::ifstream in(run_dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
+  }
+  return out;
+}
+
+struct Slices {
+  std::string dir, train, dev;
+};
+
+Slices sst2(const std::string& name, int train_rows = 160, int dev_rows = 48) {
+  Slices s;
+  s.dir = test::temp_dir(name);
+  s.train = test::sst2_slice("train", s.dir + "/train.tsv", train_rows);
+  s.dev = test::sst2_slice("dev", s.dir + "/dev.tsv", dev_rows);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("fine-tuning writes a model with the label map, best model and evaluations", "[finetune][run]") {
+  const auto s = sst2("ft-run");
+  auto config = test::tiny_finetune_config(s.dir, s.train, s.dev);
+  const auto result = run(config);
+  REQUIRE(result.steps == 6);
+  REQUIRE(result.last_eval.count("accuracy"));
+  REQUIRE(result.last_eval.count("mcc"));
+  const auto model_config = io::load_model_config(result.model_dir);
+  CHECK(model_config.id2label == std::vector<std::string>{"0", "1"});
+  CHECK(model_config.problem_type == std::string("single_label_classification"));
+  CHECK(model_config.architectures == std::vector<std::string>{"BertForSequenceClassification"});
+  CHECK(model_config.extra["bertforge_data"]["text_column"] == "sentence");
+  CHECK(fs::exists(s.dir + "/run/best_model/config.json"));
+  CHECK(fs::exists(s.dir + "/run/best_model/vocab.txt"));
+  CHECK(records(s.dir + "/run", "eval").size() == 2);
+  CHECK(records(s.dir + "/run", "train").at(6).count("accuracy"));
+}
+
+TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][predict]") {
+  const auto s = sst2("ft-predict");
+  auto config = test::tiny_finetune_config(s.dir, s.train, s.dev, {"training.max_steps=12"});
+  const auto result = run(config);
+  auto classifier = ft::load_classifier(result.model_dir, torch::kCPU);
+  ft::InputSettings settings;
+  settings.batch_size = 5;  // batches differ from evaluate's: the numbers must not
+  const auto evaluated = ft::evaluate_file(classifier, s.dev, settings, torch::kCPU);
+  settings.batch_size = 16;
+  const auto out = s.dir + "/predictions.tsv";
+  const auto summary = ft::predict_file(classifier, s.dev, out, settings, torch::kCPU, /*chunk_rows=*/7);
+  REQUIRE(summary.rows == 48);
+
+  ft::Columns columns{"sentence", "", "label", true};
+  ft::RowReader reader(out, ft::FileFormat::Tsv, columns);
+  REQUIRE(reader.header() == std::vector<std::string>{"sentence", "label", "prediction", "prob_0", "prob_1"});
+  ft::Row row;
+  int right = 0, n = 0;
+  while (reader.next(row)) {
+    right += row.fields[2] == row.fields[1];
+    ++n;
+    CHECK(std::stod(row.fields[3]) + std::stod(row.fields[4]) == Approx(1.0).margin(2e-6));
+  }
+  REQUIRE(n == 48);
+  CHECK(static_cast<double>(right) / n == Approx(evaluated.metrics.at("accuracy")));
+
+  // JSONL in, JSONL out, with the probabilities as an object.
+  std::ofstream(s.dir + "/in.jsonl") << "{\"sentence\": \"a gorgeous , witty , seductive movie .\", \"id\": 7}\n";
+  ft::predict_file(classifier, s.dir + "/in.jsonl", s.dir + "/out.jsonl", ft::InputSettings{}, torch::kCPU);
+  std::ifstream in(s.dir + "/out.jsonl");
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["id"] == 7);
+  CHECK(j["probabilities"].size() == 2);
+  CHECK((j["prediction"] == "0" || j["prediction"] == "1"));
+}
+
+TEST_CASE("resuming a fine-tuning run is bit-identical to an uninterrupted one", "[finetune][run][resume]") {
+  const auto s = sst2("ft-resume", 40, 16);  // 5 batches per epoch: 6 steps cross an epoch boundary
+  auto straight = test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.group_by_length=true"});
+  straight.run.output_dir = s.dir + "/straight";
+  REQUIRE(run(straight).steps == 6);
+
+  auto first = straight;
+  first.run.output_dir = s.dir + "/resumed";
+  first.training.session_steps = 2;
+  REQUIRE(run(first).stopped_by == "session_steps");
+  auto second = straight;
+  second.run.output_dir = s.dir + "/resumed";
+  const auto checkpoint = train::find_latest_checkpoint(second.run.output_dir);
+  REQUIRE(checkpoint.find("step-00000002") != std::string::npos);
+  REQUIRE(run(second, checkpoint).steps == 6);
+
+  const auto a = records(s.dir + "/straight", "train");
+  const auto b = records(s.dir + "/resumed", "train");
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  for (const auto& [step, record] : a) {
+    INFO("step " << step);
+    for (const char* key : {"loss", "accuracy", "grad_norm", "lr", "epoch"})
+      REQUIRE(record[key].get<double>() == b.at(step)[key].get<double>());
+  }
+  CHECK(a.at(6)["epoch"].get<double>() > 1.0);
+  const auto ea = records(s.dir + "/straight", "eval");
+  const auto eb = records(s.dir + "/resumed", "eval");
+  REQUIRE(ea.at(6)["loss"].get<double>() == eb.at(6)["loss"].get<double>());
+  io::SafetensorsReader x(s.dir + "/straight/model/model.safetensors");
+  io::SafetensorsReader y(s.dir + "/resumed/model/model.safetensors");
+  for (const auto& e : x.entries()) {
+    INFO(e.name);
+    REQUIRE(torch::equal(x.load(e.name), y.load(e.name)));
+  }
+}
+
+TEST_CASE("multi-label (JSONL) and regression (CSV, gzip) tasks train and evaluate", "[finetune][run][tasks]") {
+  const auto dir = test::temp_dir("ft-tasks-run");
+  const auto sentences = test::sst2_sentences(64);
+  std::string multi, csv = "text,score\n";
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    const auto& t = sentences[i];
+    nlohmann::json labels = nlohmann::json::array();
+    if (t.size() > 30) labels.push_back("long");
+    if (t.find(',') != std::string::npos) labels.push_back("comma");
+    if (i % 3 == 0) labels.push_back("third");
+    multi += nlohmann::json{{"sentence", t}, {"label", labels}}.dump() + "\n";
+    std::string quoted = "\"";
+    for (char c : t) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    csv += quoted + "\"," + std::to_string(static_cast<double>(t.size()) / 20.0) + "\n";
+  }
+  test::write_text(dir + "/multi.jsonl", multi);
+  test::write_gzip(dir + "/reg.csv.gz", csv);
+
+  auto m = test::tiny_finetune_config(dir, dir + "/multi.jsonl", dir + "/multi.jsonl",
+                                      {"training.max_steps=3", "run.output_dir=" + dir + "/multi"},
+                                      "  task: multi_label\n");
+  const auto mr = run(m);
+  CHECK(mr.last_eval.count("micro_f1"));
+  CHECK(mr.last_eval.count("exact_match"));
+  auto mc = ft::load_classifier(mr.model_dir, torch::kCPU);
+  CHECK(mc.task == ft::TaskType::MultiLabel);
+  CHECK(mc.labels.names() == std::vector<std::string>{"comma", "long", "third"});
+
+  auto r = test::tiny_finetune_config(dir, dir + "/reg.csv.gz", dir + "/reg.csv.gz",
+                                      {"training.max_steps=3", "run.output_dir=" + dir + "/reg", "data.text_column=text",
+                                       "data.label_column=score", "model.head.type=mean"},
+                                      "  task: regression\n");
+  const auto rr = run(r);
+  CHECK(rr.last_eval.count("pearson"));
+  CHECK(rr.last_eval.count("spearman"));
+  CHECK(std::isfinite(rr.last_eval.at("loss")));
+  auto rc = ft::load_classifier(rr.model_dir, torch::kCPU);
+  CHECK(rc.task == ft::TaskType::Regression);
+  CHECK(rc.config.num_labels == 1);
+}
+
+TEST_CASE("class weights and a pretrained encoder: init_from loads the encoder, the head is new",
+          "[finetune][run][init]") {
+  const auto s = sst2("ft-init");
+  auto base = test::tiny_finetune_config(s.dir, s.train, s.dev, {"training.max_steps=2", "data.class_weights=balanced"});
+  const auto first = run(base);
+  // A fine-tuned model's encoder serves as the starting point of another run.
+  auto next = test::tiny_finetune_config(
+      s.dir, s.train, s.dev,
+      {"training.max_steps=2", "run.output_dir=" + s.dir + "/second", "model.init_from=" + first.model_dir,
+       "data.class_weights=1,3", "model.head.type=attention"});
+  next.model.tokenizer.clear();  // the tokenizer comes with init_from
+  const auto second = run(next);
+  CHECK(second.steps == 2);
+  const auto config = io::load_model_config(second.model_dir);
+  CHECK(model::HeadOptions::of(config).type == "attention");
+
+  const auto bad = test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.class_weights=1,2,3"});
+  CHECK_THROWS_WITH(ft::FinetuneTask(bad, torch::kCPU), Catch::Matchers::Contains("3 weights for 2 classes"));
+}
+
+TEST_CASE("config errors name the key", "[finetune][config]") {
+  const auto s = sst2("ft-config", 8, 8);
+  CHECK_THROWS_WITH(test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.taks=regression"}),
+                    Catch::Matchers::Contains("data.taks"));
+  CHECK_THROWS_WITH(test::tiny_finetune_config(s.dir, s.train, s.dev, {"eval.metric=pearson"}),
+                    Catch::Matchers::Contains("eval.metric"));
+  CHECK_THROWS_WITH(test::tiny_finetune_config(s.dir, s.train, s.dev, {"model.head.type=max"}),
+                    Catch::Matchers::Contains("model.head.type"));
+  auto config = test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.dev=missing.tsv"});
+  const auto problems = ft::check_finetune_paths(config);
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Catch::Matchers::Contains("data.dev"));
+}
