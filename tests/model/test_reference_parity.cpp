@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include "../support/reference_inputs.h"
 #include "../support/shared_data.h"
 #include "../support/tensor_match.h"
 #include "io/batch_json.h"
@@ -31,21 +32,10 @@ model::BertForPreTraining load_pretrain(const std::string& weights_name) {
   return net;
 }
 
-model::PreTrainingInputs pretrain_inputs() {
-  auto batch = io::read_batch_json(test::shared_path("reference/tiny-pretrain/input.json"));
-  model::PreTrainingInputs in;
-  in.input_ids = batch.at("input_ids");
-  in.token_type_ids = batch.at("token_type_ids");
-  in.attention_mask = batch.at("attention_mask");
-  in.mlm_labels = batch.at("masked_lm_labels");
-  in.next_sentence_label = batch.at("next_sentence_label");
-  return in;
-}
-
 void check_pretrain_outputs(model::BertForPreTraining& net) {
   io::SafetensorsReader expected(test::shared_path("reference/tiny-pretrain/expected.safetensors"));
   torch::NoGradGuard no_grad;
-  auto out = net->forward(pretrain_inputs(), /*all_position_logits=*/true);
+  auto out = net->forward(test::reference_pretrain_inputs(), /*all_position_logits=*/true);
   test::require_close(out.last_hidden_state, expected.load("last_hidden_state"), kOutAtol, kOutRtol, "last_hidden_state");
   test::require_close(out.pooler_output, expected.load("pooler_output"), kOutAtol, kOutRtol, "pooler_output");
   test::require_close(out.prediction_logits, expected.load("prediction_logits"), kOutAtol, kOutRtol, "prediction_logits");
@@ -81,7 +71,7 @@ TEST_CASE("BF16 weights load and upcast", "[model][reference]") {
 TEST_CASE("sparse MLM logits equal the dense ones at labelled positions", "[model]") {
   auto net = load_pretrain("model.safetensors");
   torch::NoGradGuard no_grad;
-  auto in = pretrain_inputs();
+  auto in = test::reference_pretrain_inputs();
   auto dense = net->forward(in, true);
   auto sparse = net->forward(in, false);
   REQUIRE(sparse.mlm_count == in.mlm_labels.ne(-100).sum().item<std::int64_t>());
@@ -110,7 +100,7 @@ TEST_CASE("sparse MLM logits equal the dense ones at labelled positions", "[mode
 
 TEST_CASE("BertForPreTraining gradients match HF", "[model][reference]") {
   auto net = load_pretrain("model.safetensors");
-  auto out = net->forward(pretrain_inputs(), false);
+  auto out = net->forward(test::reference_pretrain_inputs(), false);
   out.loss.backward();
   io::SafetensorsReader grads(test::shared_path("reference/tiny-pretrain/grads.safetensors"));
   std::size_t checked = 0;

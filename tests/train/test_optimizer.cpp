@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "../support/reference_inputs.h"
 #include "../support/shared_data.h"
 #include "../support/tensor_match.h"
 #include "io/batch_json.h"
@@ -340,13 +341,7 @@ TEST_CASE("three steps of our AdamW + clipping match HF's reference run", "[trai
     CHECK((name.find("LayerNorm") != std::string::npos || name.substr(name.size() - 5) == ".bias"));
   }
 
-  auto batch = io::read_batch_json(dir + "/input.json");
-  model::PreTrainingInputs in;
-  in.input_ids = batch.at("input_ids");
-  in.token_type_ids = batch.at("token_type_ids");
-  in.attention_mask = batch.at("attention_mask");
-  in.mlm_labels = batch.at("masked_lm_labels");
-  in.next_sentence_label = batch.at("next_sentence_label");
+  const auto in = test::reference_pretrain_inputs();
 
   const auto expected = nlohmann::json::parse(read_file(dir + "/train_expected.json"));
   for (const auto& step : expected["steps"]) {
