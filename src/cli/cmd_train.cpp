@@ -1,15 +1,13 @@
 // bertforge pretrain | validate-config
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/run_setup.h"
 #include "train/checkpoint.h"
-#include "train/config_diff.h"
 #include "train/precision.h"
 #include "train/pretrain_task.h"
 #include "train/trainer.h"
@@ -29,37 +27,6 @@ struct PretrainOptions {
   bool allow_config_change = false;
 };
 
-// Console and run-directory log file, one format.
-void setup_logging(const std::string& run_dir, const std::string& level) {
-  fs::create_directories(run_dir);
-  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((fs::path(run_dir) / "train.log").string());
-  auto logger = std::make_shared<spdlog::logger>("bertforge", spdlog::sinks_init_list{console, file});
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
-
-void refuse_unsafe_changes(const std::string& checkpoint_dir, const std::string& saved, const std::string& now,
-                           bool allowed) {
-  std::string unsafe;
-  for (const auto& c : train::diff_yaml_configs(saved, now)) {
-    if (train::is_safe_resume_change(c.key)) {
-      spdlog::info("resume: {} changed {} -> {}", c.key, c.before, c.after);
-      continue;
-    }
-    unsafe += "\n  " + c.key + ": " + c.before + " -> " + c.after;
-  }
-  if (unsafe.empty()) return;
-  if (allowed) {
-    spdlog::warn("resume with changed config (--allow-config-change):{}", unsafe);
-    return;
-  }
-  bf::fail("refusing to resume from " + checkpoint_dir + ": the config differs from the one it was trained with:" +
-           unsafe + "\n(pass --allow-config-change to resume anyway; the run will no longer equal an "
-           "uninterrupted one)");
-}
-
 void run_pretrain(const PretrainOptions& o) {
   auto overrides = o.overrides;
   if (!o.init_from.empty()) overrides.push_back("model.init_from=" + o.init_from);
@@ -73,11 +40,7 @@ void run_pretrain(const PretrainOptions& o) {
   const std::string resolved = config_to_yaml(config);
   std::string checkpoint_dir;
   if (!o.resume.empty()) {
-    checkpoint_dir = o.resume == "latest" ? train::find_latest_checkpoint(config.run.output_dir) : o.resume;
-    if (checkpoint_dir.empty()) bf::fail("--resume: no checkpoint under " + config.run.output_dir);
-    if (o.resume != "latest" && fs::is_directory(fs::path(o.resume) / "checkpoints"))
-      checkpoint_dir = train::find_latest_checkpoint(o.resume);
-    train::verify_checkpoint(checkpoint_dir);
+    checkpoint_dir = resume_checkpoint(o.resume, config.run.output_dir);
     refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
                           resolved, o.allow_config_change);
   } else if (!train::find_latest_checkpoint(config.run.output_dir).empty()) {

@@ -12,5 +12,6 @@ void add_model_commands(CLI::App& app);       // model init | inspect | forward
 void add_tokenizer_commands(CLI::App& app);   // tokenizer train | inspect | encode
 void add_data_commands(CLI::App& app);        // data build | inspect
 void add_train_commands(CLI::App& app);       // pretrain | validate-config
+void add_finetune_commands(CLI::App& app);    // finetune | evaluate | predict | embed
 
 }  // namespace bf::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   bf::cli::add_tokenizer_commands(app);
   bf::cli::add_data_commands(app);
   bf::cli::add_train_commands(app);
+  bf::cli::add_finetune_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
