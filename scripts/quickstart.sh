@@ -26,7 +26,7 @@ say "3/4 fine-tune a classifier from the pretrained model (configs/finetune_quic
 if available finetune; then
   "$BF" finetune --config configs/finetune_quickstart.yaml
   say "4/4 evaluate the fine-tuned classifier on its held-out set"
-  "$BF" evaluate --model "$OUT/finetune/model" --data data/classify/test.tsv
+  "$BF" evaluate --model "$OUT/finetune/best_model" --data data/classify/test.tsv
 else
   echo "fine-tuning: not yet available in this build"
 fi
