@@ -170,7 +170,7 @@ nlohmann::json regression_report(const std::vector<double>& gold, const std::vec
 std::map<std::string, double> headline_metrics(const nlohmann::json& report) {
   std::map<std::string, double> out;
   for (const auto& [key, value] : report.items())
-    if (value.is_number() && key != "examples") out[key] = value.get<double>();
+    if (value.is_number() && key != "examples" && key != "skipped_rows") out[key] = value.get<double>();
   return out;
 }
 
