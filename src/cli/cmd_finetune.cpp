@@ -93,7 +93,8 @@ void run_finetune(const FinetuneOptions& o) {
               task.epochs_done());
   std::string chosen = task.best_model_dir();
   if (!fs::exists(fs::path(chosen) / "config.json")) chosen = !result.model_dir.empty() ? result.model_dir : result.final_checkpoint;
-  if (result.stopped_by == "signal" && !task.early_stopped()) {
+  const bool finished = result.stopped_by == "max_steps" || result.stopped_by == "max_epochs" || task.early_stopped();
+  if (!finished) {
     std::printf("checkpoint: %s (continue with --resume)\n", result.final_checkpoint.c_str());
     return;
   }
