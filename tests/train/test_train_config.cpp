@@ -85,7 +85,7 @@ TEST_CASE("bad configs are rejected naming the key", "[train][config]") {
   rejected(std::string(kGood) + "run: {device: cpu}\n", {"run: duplicate key", ":5:"});
 }
 
-TEST_CASE("--set overrides apply before validation", "[train][config]") {
+TEST_CASE("overrides from --set apply before validation", "[train][config]") {
   const auto path = write_yaml(kGood);
   auto c = train::load_pretrain_config(path, {"training.max_steps=99", "optimizer.lr=3e-4", "model.preset=base"});
   REQUIRE(c.training.max_steps == 99);
