@@ -20,11 +20,11 @@ spm_dir="$build/bench_tokenizer_en_32k"
 [ -f "$corpus" ] || { echo "missing $corpus" >&2; exit 1; }
 
 echo "== WordPiece, bert-base-uncased vocab"
-"$bin" tokenizer bench --vocab "$vocab" --input "$corpus" --repeat 3
+"$bin" tokenizer bench --vocab "$vocab" --input "$corpus" --repeat 7
 
 if [ ! -f "$spm_dir/tokenizer_config.json" ]; then
   echo "== training the 32k unigram SentencePiece model (once)"
   /usr/bin/time -f "   trained in %e s" "$bin" tokenizer train --config configs/tokenizer.yaml --set "output_dir=$spm_dir"
 fi
 echo "== SentencePiece, 32k unigram trained on en_pretrain"
-"$bin" tokenizer bench --tokenizer "$spm_dir" --input "$corpus" --repeat 3
+"$bin" tokenizer bench --tokenizer "$spm_dir" --input "$corpus" --repeat 7
