@@ -13,5 +13,6 @@ void add_tokenizer_commands(CLI::App& app);   // tokenizer train | inspect | enc
 void add_data_commands(CLI::App& app);        // data build | inspect
 void add_train_commands(CLI::App& app);       // pretrain | validate-config
 void add_finetune_commands(CLI::App& app);    // finetune | evaluate | predict | embed
+void add_bench_commands(CLI::App& app);      // bench train | infer | gemm
 
 }  // namespace bf::cli

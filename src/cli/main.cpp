@@ -10,6 +10,7 @@
 #include "util/runtime.h"
 
 int main(int argc, char** argv) {
+  bf::tune_allocator();
   CLI::App app{"bertforge: BERT pretraining and fine-tuning in C++ on LibTorch", "bertforge"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   bf::cli::add_data_commands(app);
   bf::cli::add_train_commands(app);
   bf::cli::add_finetune_commands(app);
+  bf::cli::add_bench_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,4 +1,5 @@
 #include "model/bert_for_sequence_classification.h"
+#include "model/dropout.h"
 
 #include "util/error.h"
 
@@ -20,7 +21,7 @@ ClassificationOutput BertForSequenceClassificationImpl::forward(const torch::Ten
   auto encoded = bert->forward(input_ids, token_type_ids, mask, head->options().needs_all_layers());
   auto features = head->forward(encoded, mask, bert->pooler);
   ClassificationOutput out;
-  out.logits = classifier->forward(torch::dropout(features, dropout_, is_training()));
+  out.logits = classifier->forward(bf::model::dropout(features, dropout_, is_training()));
   if (labels.defined()) out.loss = classification_loss(infer_problem_type(config(), labels), out.logits, labels);
   return out;
 }

@@ -1,4 +1,5 @@
 #include "model/classifier_heads.h"
+#include "model/dropout.h"
 
 #include <algorithm>
 
@@ -131,7 +132,7 @@ torch::Tensor ClassifierHeadImpl::forward(const BertModelOutput& encoded, const 
   } else {
     pooled = attention_pooling(states, attention_mask);
   }
-  if (mlp) pooled = torch::gelu(mlp->forward(torch::dropout(pooled, dropout_, is_training())));
+  if (mlp) pooled = torch::gelu(mlp->forward(bf::model::dropout(pooled, dropout_, is_training())));
   return pooled;
 }
 

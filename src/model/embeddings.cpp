@@ -1,4 +1,5 @@
 #include "model/embeddings.h"
+#include "model/dropout.h"
 
 #include "util/error.h"
 
@@ -25,7 +26,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
   auto positions = position_embeddings->weight.narrow(0, 0, seq_len).unsqueeze(0);
   auto x = word_embeddings->forward(input_ids) + token_type_embeddings->forward(token_type_ids) + positions;
   x = LayerNorm->forward(x);
-  return torch::dropout(x, dropout_, is_training());
+  return bf::model::dropout(x, dropout_, is_training());
 }
 
 }  // namespace bf::model

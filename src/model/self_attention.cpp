@@ -1,4 +1,5 @@
 #include "model/self_attention.h"
+#include "model/dropout.h"
 
 #include <cmath>
 
@@ -19,19 +20,25 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const 
   auto weight = torch::cat({query->weight, key->weight, value->weight}, 0);
   auto bias = torch::cat({query->bias, key->bias, value->bias}, 0);
   auto qkv = torch::linear(hidden, weight, bias).view({batch, seq, 3, heads_, head_dim_}).permute({2, 0, 3, 1, 4});
-  auto q = qkv[0], k = qkv[1], v = qkv[2];  // [B, heads, S, head_dim]
+  // unbind, not qkv[i]: the backward of three selects would allocate and
+  // zero the whole [3, ...] gradient three times.
+  const auto parts = qkv.unbind(0);
+  const auto &q = parts[0], &k = parts[1], &v = parts[2];  // [B, heads, S, head_dim]
   torch::Tensor context;
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
   context = at::scaled_dot_product_attention(q, k, v, additive_mask.to(q.dtype()), is_training() ? dropout_ : 0.0);
 #else
-  // baddbmm adds the mask and scales in one kernel: no separate scores copy.
+  // Scores scaled inside the GEMM (beta 0: the zero input is never read),
+  // then the [B, 1, 1, S] mask added in place by broadcasting, so no
+  // [B, heads, S, S] mask is ever materialised.
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   auto q3 = q.reshape({batch * heads_, seq, head_dim_});
   auto k3 = k.reshape({batch * heads_, seq, head_dim_});
-  auto mask = additive_mask.to(q.scalar_type()).expand({batch, heads_, seq, seq}).reshape({batch * heads_, seq, seq});
-  auto scores = torch::baddbmm(mask, q3, k3.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
+  auto scores = torch::baddbmm(torch::zeros({1, 1, 1}, q3.options()), q3, k3.transpose(1, 2), /*beta=*/0.0,
+                               /*alpha=*/scale);
+  scores.view({batch, heads_, seq, seq}).add_(additive_mask.to(scores.scalar_type()));
   auto probs = torch::softmax(scores, -1);
-  probs = torch::dropout(probs, dropout_, is_training());
+  probs = bf::model::dropout(probs, dropout_, is_training());
   context = torch::bmm(probs, v.reshape({batch * heads_, seq, head_dim_})).view({batch, heads_, seq, head_dim_});
 #endif
   return context.permute({0, 2, 1, 3}).reshape({batch, seq, heads_ * head_dim_});
@@ -44,7 +51,7 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  auto x = torch::dropout(dense->forward(attended), dropout_, is_training());
+  auto x = bf::model::dropout(dense->forward(attended), dropout_, is_training());
   return LayerNorm->forward(x + residual);
 }
 

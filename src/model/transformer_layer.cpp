@@ -1,4 +1,5 @@
 #include "model/transformer_layer.h"
+#include "model/dropout.h"
 
 #include "model/activation.h"
 
@@ -17,7 +18,7 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  auto y = torch::dropout(dense->forward(x), dropout_, is_training());
+  auto y = bf::model::dropout(dense->forward(x), dropout_, is_training());
   return LayerNorm->forward(y + residual);
 }
 

@@ -39,6 +39,14 @@ AutocastGuard::~AutocastGuard() {
   }
 }
 
+bool cpu_has_fast_bf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+  return true;  // elsewhere trust the user's choice
+#endif
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda") {

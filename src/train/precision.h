@@ -26,6 +26,11 @@ class AutocastGuard {
   at::ScalarType prev_gpu_dtype_ = at::kHalf;
 };
 
+// True when the CPU has bf16 matrix instructions (AVX512_BF16 or AMX), which
+// oneDNN needs for fast bf16 GEMMs. Without them LibTorch's bf16 matmuls run
+// in generic code, tens of times slower than fp32.
+bool cpu_has_fast_bf16();
+
 // cpu | cuda | auto -> a device; cuda without a GPU is an error naming the key.
 torch::Device resolve_device(const std::string& name);
 

@@ -86,6 +86,9 @@ struct Trainer::Impl {
     }
     if (total_steps <= 0) bf::fail("training: the run has no steps (max_steps and max_epochs give 0)");
     schedule = std::make_unique<LrSchedule>(s.schedule, s.optimizer.lr, total_steps);
+    if (s.training.precision == "bf16" && device.is_cpu() && !cpu_has_fast_bf16())
+      spdlog::warn("training.precision: bf16, but this CPU has no bf16 matrix instructions (AVX512_BF16 or AMX): "
+                   "its bf16 matmuls run in generic code, often 10x slower than fp32; consider fp32 here");
   }
 
   nlohmann::json trainer_state() const {
