@@ -31,7 +31,7 @@ LoadedClassifier load_classifier(const std::string& dir, torch::Device device) {
 
 torch::Tensor predict_logits(model::BertForSequenceClassification& model, const Dataset& data,
                              std::int64_t batch_size, std::int32_t pad_id, torch::Device device) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters
   const bool was_training = model->is_training();
   model->eval();
   const auto classes = model->classifier->options.out_features();

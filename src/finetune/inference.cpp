@@ -229,7 +229,7 @@ EmbedSummary embed_file(const std::string& model_dir, const std::string& input, 
 
   // Per row: [H] or [L+1, H] (pooled), [S, H] or [S, L+1, H] (tokens).
   std::vector<torch::Tensor> per_row(static_cast<std::size_t>(n));
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters
   for (const auto& index : plan_by_length(data.lengths(), settings.batch_size)) {
     auto batch = collate(data, index, pad);
     auto mask = batch.attention_mask.to(device);

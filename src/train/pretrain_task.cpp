@@ -154,7 +154,7 @@ std::map<std::string, double> PretrainTask::evaluate() {
     spdlog::warn("eval skipped: the held-out split has fewer sequences than one batch");
     return result;
   }
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters
   double mlm_sum = 0, mlm_count = 0, mlm_correct = 0, nsp_sum = 0, nsp_count = 0, nsp_correct = 0;
   for (std::int64_t i = 0; i < batches; ++i) {
     auto in = to_inputs(loader->next());
