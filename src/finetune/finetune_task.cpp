@@ -221,7 +221,6 @@ std::map<std::string, double> FinetuneTask::evaluate() {
     spdlog::info("early stopping: {} evaluations without a better {} (best {:.4f})", evals_since_best_, best_metric_,
                  *best_);
     early_stopped_ = true;
-    train::request_stop();
   }
   return result.metrics;
 }

@@ -45,6 +45,7 @@ class FinetuneTask : public train::TrainingTask {
   // The trainer's eval interval: every_steps, or one epoch.
   std::int64_t eval_every_steps() const;
   bool early_stopped() const { return early_stopped_; }
+  bool wants_stop() const override { return early_stopped_; }
   const LabelMap& labels() const { return labels_; }
   const Dataset& train_data() const { return train_; }
   const std::optional<Dataset>& dev_data() const { return dev_; }

@@ -48,6 +48,9 @@ class TrainingTask {
   virtual std::map<std::string, double> evaluate() = 0;
   virtual std::string best_metric() const { return "loss"; }
   virtual bool higher_is_better() const { return false; }
+  // True when the task wants the run to end now (early stopping after an
+  // evaluation); the trainer then finishes as at max_steps.
+  virtual bool wants_stop() const { return false; }
 };
 
 }  // namespace bf::train

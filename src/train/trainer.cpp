@@ -252,6 +252,10 @@ TrainResult Trainer::train() {
       result.stopped_by = "signal";
       break;
     }
+    if (m.task.wants_stop()) {
+      result.stopped_by = "early_stopping";
+      break;
+    }
     if (m.s.training.max_time_minutes > 0 && seconds_since(session_start) >= m.s.training.max_time_minutes * 60) {
       result.stopped_by = "max_time";
       break;
@@ -300,8 +304,9 @@ TrainResult Trainer::train() {
     }
   }
   progress.finish();
-  const bool finished = result.stopped_by == "max_steps" || result.stopped_by == "max_epochs";
-  if (finished && (m.s.eval.every_steps == 0 || m.step % m.s.eval.every_steps != 0)) m.run_eval();
+  const bool scheduled_end = result.stopped_by == "max_steps" || result.stopped_by == "max_epochs";
+  const bool finished = scheduled_end || result.stopped_by == "early_stopping";
+  if (scheduled_end && (m.s.eval.every_steps == 0 || m.step % m.s.eval.every_steps != 0)) m.run_eval();
   if (last_checkpoint_step != m.step) last_checkpoint_dir = m.save_checkpoint();
   result.final_checkpoint = last_checkpoint_dir;
   result.steps = m.step;

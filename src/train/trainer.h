@@ -31,7 +31,7 @@ struct ResumeOptions {
 
 struct TrainResult {
   std::int64_t steps = 0;
-  std::string stopped_by;       // max_steps | max_epochs | max_time | session_steps | signal
+  std::string stopped_by;       // max_steps | max_epochs | early_stopping | max_time | session_steps | signal
   std::string final_checkpoint;
   std::string model_dir;        // the exported HF model directory
   std::map<std::string, double> last_eval;

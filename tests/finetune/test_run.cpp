@@ -224,3 +224,23 @@ TEST_CASE("config errors name the key", "[finetune][config]") {
   REQUIRE(problems.size() == 1);
   CHECK_THAT(problems[0], Catch::Matchers::Contains("data.dev"));
 }
+
+TEST_CASE("early stopping ends the run like max_steps and leaves later runs alone", "[finetune][run][patience]") {
+  const auto s = sst2("ft-patience");
+  // A learning rate too small to change a prediction: no evaluation improves
+  // on the first, so patience 1 stops the run at the second (step 6 of 30).
+  auto config = test::tiny_finetune_config(
+      s.dir, s.train, s.dev,
+      {"training.max_steps=30", "eval.patience=1", "eval.metric=accuracy", "optimizer.lr=1.0e-12"});
+  const auto stopped = run(config);
+  CHECK(stopped.stopped_by == "early_stopping");
+  CHECK(stopped.steps == 6);
+  CHECK(fs::exists(stopped.model_dir + "/config.json"));  // exported as a finished run
+  CHECK(fs::exists(s.dir + "/run/best_model/config.json"));
+
+  // Early stopping is the task's state, not a process-wide stop request.
+  const auto again = sst2("ft-patience-after");
+  const auto full = run(test::tiny_finetune_config(again.dir, again.train, again.dev));
+  CHECK(full.stopped_by == "max_steps");
+  CHECK(full.steps == 6);
+}
