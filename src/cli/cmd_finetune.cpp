@@ -56,28 +56,11 @@ void final_evaluation(const ft::FinetuneConfig& config, const std::string& model
 
 void run_finetune(const FinetuneOptions& o) {
   auto config = ft::load_finetune_config(o.config, o.overrides);
-  const auto problems = ft::check_finetune_paths(config);
-  if (!problems.empty()) {
-    std::string message = o.config + ": cannot start:";
-    for (const auto& p : problems) message += "\n  " + p;
-    bf::fail(message);
-  }
   const std::string resolved = config_to_yaml(config);
-  const auto checkpoint_dir = resume_checkpoint(o.resume, config.run.output_dir);
-  if (!checkpoint_dir.empty()) {
-    refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
-                          resolved, o.allow_config_change);
-  } else if (!train::find_latest_checkpoint(config.run.output_dir).empty()) {
-    bf::fail("run.output_dir " + config.run.output_dir +
-             " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
-  }
-  setup_logging(config.run.output_dir, config.logging.level);
-  bf::set_threads(static_cast<int>(config.run.threads));
   const auto device = train::resolve_device(config.run.device);
-  spdlog::info("bertforge {} finetune, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, o.config,
-               device.str(), at::get_num_threads());
-  std::fprintf(stderr, "%s", resolved.c_str());
-  bf::write_file_atomic((fs::path(config.run.output_dir) / "config.yaml").string(), resolved);
+  const auto checkpoint_dir = start_run({"finetune", o.config, ft::check_finetune_paths(config), resolved,
+                                         config.run.output_dir, o.resume, o.allow_config_change,
+                                         config.logging.level, static_cast<int>(config.run.threads), device.str()});
 
   ft::FinetuneTask task(config, device);
   train::EvalSection eval;

@@ -31,30 +31,11 @@ void run_pretrain(const PretrainOptions& o) {
   auto overrides = o.overrides;
   if (!o.init_from.empty()) overrides.push_back("model.init_from=" + o.init_from);
   auto config = train::load_pretrain_config(o.config, overrides);
-  const auto problems = train::check_pretrain_paths(config);
-  if (!problems.empty()) {
-    std::string message = o.config + ": cannot start:";
-    for (const auto& p : problems) message += "\n  " + p;
-    bf::fail(message);
-  }
   const std::string resolved = config_to_yaml(config);
-  std::string checkpoint_dir;
-  if (!o.resume.empty()) {
-    checkpoint_dir = resume_checkpoint(o.resume, config.run.output_dir);
-    refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
-                          resolved, o.allow_config_change);
-  } else if (!train::find_latest_checkpoint(config.run.output_dir).empty()) {
-    bf::fail("run.output_dir " + config.run.output_dir +
-             " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
-  }
-
-  setup_logging(config.run.output_dir, config.logging.level);
-  bf::set_threads(static_cast<int>(config.run.threads));
   const auto device = train::resolve_device(config.run.device);
-  spdlog::info("bertforge {} pretrain, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, o.config,
-               device.str(), at::get_num_threads());
-  std::fprintf(stderr, "%s", resolved.c_str());
-  bf::write_file_atomic((fs::path(config.run.output_dir) / "config.yaml").string(), resolved);
+  const auto checkpoint_dir = start_run({"pretrain", o.config, train::check_pretrain_paths(config), resolved,
+                                         config.run.output_dir, o.resume, o.allow_config_change,
+                                         config.logging.level, static_cast<int>(config.run.threads), device.str()});
 
   auto tokenizer = tok::load_tokenizer(config.tokenizer);
   train::ensure_pretraining_data(config, *tokenizer);

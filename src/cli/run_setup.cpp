@@ -6,9 +6,15 @@
 
 #include <filesystem>
 
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+
 #include "train/checkpoint.h"
 #include "train/config_diff.h"
 #include "util/error.h"
+#include "util/fs.h"
+#include "util/runtime.h"
 
 namespace bf::cli {
 namespace fs = std::filesystem;
@@ -50,6 +56,29 @@ std::string resume_checkpoint(const std::string& resume, const std::string& outp
   if (resume != "latest" && fs::is_directory(fs::path(resume) / "checkpoints")) dir = train::find_latest_checkpoint(resume);
   train::verify_checkpoint(dir);
   return dir;
+}
+
+std::string start_run(const RunStart& start) {
+  if (!start.path_problems.empty()) {
+    std::string message = start.config_file + ": cannot start:";
+    for (const auto& p : start.path_problems) message += "\n  " + p;
+    bf::fail(message);
+  }
+  const auto checkpoint_dir = resume_checkpoint(start.resume, start.output_dir);
+  if (!checkpoint_dir.empty()) {
+    refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
+                          start.resolved, start.allow_config_change);
+  } else if (!train::find_latest_checkpoint(start.output_dir).empty()) {
+    bf::fail("run.output_dir " + start.output_dir +
+             " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
+  }
+  setup_logging(start.output_dir, start.log_level);
+  bf::set_threads(start.threads);
+  spdlog::info("bertforge {} {}, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, start.command,
+               start.config_file, start.device, at::get_num_threads());
+  std::fprintf(stderr, "%s", start.resolved.c_str());
+  bf::write_file_atomic((fs::path(start.output_dir) / "config.yaml").string(), start.resolved);
+  return checkpoint_dir;
 }
 
 }  // namespace bf::cli

@@ -2,6 +2,7 @@
 // Set-up shared by the commands that run the trainer (pretrain, finetune):
 // logging into the run directory, and the resume checks.
 #include <string>
+#include <vector>
 
 namespace bf::cli {
 
@@ -16,5 +17,27 @@ void refuse_unsafe_changes(const std::string& checkpoint_dir, const std::string&
 // The checkpoint --resume names: "latest" (the run's newest), a checkpoint
 // directory, or a run directory (its newest). Verified; empty when not resuming.
 std::string resume_checkpoint(const std::string& resume, const std::string& output_dir);
+
+// What a training command knows before it starts.
+struct RunStart {
+  std::string command;      // "pretrain", "finetune"
+  std::string config_file;
+  std::vector<std::string> path_problems;  // missing inputs etc., reported together
+  std::string resolved;     // the resolved config as YAML
+  std::string output_dir;
+  std::string resume;       // --resume ("" = a fresh run)
+  bool allow_config_change = false;
+  std::string log_level;
+  int threads = 0;
+  std::string device;       // resolved, for the log
+};
+
+// The common start of pretrain and finetune, before any work: fails on path
+// problems (all listed); picks and verifies the checkpoint to resume, whose
+// config may differ only in safe keys, or refuses a fresh run over existing
+// checkpoints; then logging into the run directory, the thread count, and the
+// resolved config printed and saved as config.yaml. Returns the checkpoint to
+// resume from ("" for a fresh run).
+std::string start_run(const RunStart& start);
 
 }  // namespace bf::cli
