@@ -1,5 +1,6 @@
 // bertforge pretrain | validate-config
 #include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_setup.h"
+#include "finetune/finetune_config.h"
 #include "train/checkpoint.h"
 #include "train/precision.h"
 #include "train/pretrain_task.h"
@@ -52,16 +54,38 @@ void run_pretrain(const PretrainOptions& o) {
               (fs::path(config.run.output_dir) / "report.html").c_str());
 }
 
-void run_validate(const std::string& file, const std::vector<std::string>& overrides) {
-  auto config = train::load_pretrain_config(file, overrides);
-  const auto problems = train::check_pretrain_paths(config);
+// Fine-tuning configs name labelled files (data.train); pretraining ones a
+// tokenizer and corpus inputs. Unreadable YAML goes to the pretraining parser,
+// which reports it with the line.
+bool is_finetune_config(const std::string& file) {
+  try {
+    const YAML::Node root = YAML::LoadFile(file);
+    return root.IsMap() && root["data"] && root["data"].IsMap() && root["data"]["train"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+template <class Config>
+void report_validation(const std::string& file, Config& config, const std::vector<std::string>& problems,
+                       const char* kind) {
   if (!problems.empty()) {
     std::string message = file + ": the config parses, but:";
     for (const auto& p : problems) message += "\n  " + p;
     bf::fail(message);
   }
   std::printf("%s", config_to_yaml(config).c_str());
-  std::printf("# %s: valid\n", file.c_str());
+  std::printf("# %s: a valid %s config\n", file.c_str(), kind);
+}
+
+void run_validate(const std::string& file, const std::vector<std::string>& overrides) {
+  if (is_finetune_config(file)) {
+    auto config = ft::load_finetune_config(file, overrides);
+    report_validation(file, config, ft::check_finetune_paths(config), "fine-tuning");
+  } else {
+    auto config = train::load_pretrain_config(file, overrides);
+    report_validation(file, config, train::check_pretrain_paths(config), "pretraining");
+  }
 }
 
 }  // namespace
@@ -85,7 +109,7 @@ void add_train_commands(CLI::App& app) {
 
   auto file = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
-  auto* validate = app.add_subcommand("validate-config", "Check a run config and the files it names, without training");
+  auto* validate = app.add_subcommand("validate-config", "Check a pretraining or fine-tuning config and the files it names, without training");
   validate->add_option("config", *file, "Run config (YAML)")->required()->check(CLI::ExistingFile);
   validate->add_option("--set", *overrides, "Override a config key (repeatable)");
   validate->callback([file, overrides] { run_validate(*file, *overrides); });

@@ -69,3 +69,18 @@ TEST_CASE("bad input gives a clear error and exit code 1", "[cli]") {
   REQUIRE_THAT(bad_config.output, Catch::Contains("training.batch_sise: unknown key") &&
                                       Catch::Contains("did you mean 'training.batch_size'"));
 }
+
+TEST_CASE("validate-config reads fine-tuning configs too", "[cli]") {
+  const auto dir = test::temp_dir("cli-validate-ft");
+  write_file_atomic(dir + "/ft.yaml", "run: {output_dir: " + dir + "/run}\nmodel: {preset: tiny}\n"
+                                      "data: {train: " + dir + "/train.tsv, text_colum: sentence}\n");
+  auto typo = test::run_bertforge("validate-config " + dir + "/ft.yaml");
+  REQUIRE(typo.exit_code == 1);
+  REQUIRE_THAT(typo.output, Catch::Contains("data.text_colum: unknown key") &&
+                                Catch::Contains("did you mean 'data.text_column'"));
+  write_file_atomic(dir + "/ft.yaml", "run: {output_dir: " + dir + "/run}\nmodel: {preset: tiny}\n"
+                                      "data: {train: " + dir + "/train.tsv}\ntraining: {max_epochs: 1}\n");
+  auto missing = test::run_bertforge("validate-config " + dir + "/ft.yaml");
+  REQUIRE(missing.exit_code == 1);
+  REQUIRE_THAT(missing.output, Catch::Contains(dir + "/train.tsv"));
+}
