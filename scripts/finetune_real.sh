@@ -10,13 +10,17 @@
 # preset, fp32, 1,600 steps of 32 x 128 tokens, one pass over the corpus;
 # 30 minutes to 2 hours on 2 cores, depending on what else runs).
 # Without it, PRETRAINED (default runs/pretrain-tiny) must hold a pretraining
-# run, checkpoint or model directory. Extra --set options go to every finetune.
+# run, checkpoint or model directory, and PRESET (default tiny) its architecture
+# for the baseline, e.g. PRETRAINED=runs/pretrain-mini PRESET=mini.
+# Extra --set options go to every finetune.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BF="${BF:-$ROOT/build/bertforge}"
 PRETRAINED="${PRETRAINED:-runs/pretrain-tiny}"
+# The architecture of PRETRAINED, given to the random-initialisation baseline.
+PRESET="${PRESET:-tiny}"
 OUT="${OUT:-runs/finetune}"
 TOKENIZER=runs/tokenizers/bert-base-uncased-vocab
 mkdir -p "$TOKENIZER"
@@ -25,7 +29,7 @@ cp ../shared/data/bert_vocab/bert-base-uncased-vocab.txt "$TOKENIZER/vocab.txt"
 if [[ "${1:-}" == "--pretrain" ]]; then
   shift
   "$BF" pretrain --config configs/mini.yaml \
-    --set model.preset=tiny --set run.output_dir="$PRETRAINED" --set tokenizer="$TOKENIZER" \
+    --set model.preset="$PRESET" --set run.output_dir="$PRETRAINED" --set tokenizer="$TOKENIZER" \
     --set data.output=runs/data/en_pretrain_tiny --set training.precision=fp32 --set training.max_steps=1600 \
     --set schedule.warmup_steps=100 --set optimizer.lr=1.0e-3 \
     --set optimizer.clip_grad_norm=1.0 --set checkpoint.every_steps=200 --set eval.every_steps=400 \
@@ -36,7 +40,7 @@ for task in sst2 mrpc; do
   rm -rf "$OUT/$task-pretrained" "$OUT/$task-scratch"
   "$BF" finetune --config "configs/finetune_$task.yaml" --set model.init_from="$PRETRAINED" \
     --set run.output_dir="$OUT/$task-pretrained" "$@"
-  "$BF" finetune --config "configs/finetune_$task.yaml" --set model.init_from= --set model.tokenizer="$TOKENIZER" \
+  "$BF" finetune --config "configs/finetune_$task.yaml" --set model.init_from= --set model.preset="$PRESET" --set model.tokenizer="$TOKENIZER" \
     --set run.output_dir="$OUT/$task-scratch" "$@"
 done
 
