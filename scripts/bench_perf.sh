@@ -68,6 +68,8 @@ peer = {
     ("base", "fp32"): [(203, 210.1), (205, 208.6)],
     ("base", "bf16"): [(283, 399.9), (297, 417.5)],
 }
+def bf16_peak(r):
+    return f"{r['gemm_peak_bf16_gflops']:.0f}" if r["gemm_peak_bf16_gflops"] > 0 else "n/a"
 def load(name):
     p = os.path.join(out, name + ".json")
     return json.load(open(p)) if os.path.exists(p) else None
@@ -85,7 +87,7 @@ for preset, batch in (("mini", 32), ("base", 16)):
         ours = r["tokens_per_s"] / peak
         theirs = sum(t / p for t, p in peer[(preset, prec)]) / 2
         print(f"| {label} | {r['median_step_s']:.3f} | {r['tokens_per_s']:.0f} | "
-              f"{r['gemm_peak_fp32_gflops']:.0f} / {r['gemm_peak_bf16_gflops']:.0f} | {r['achieved_gflops']:.1f} | "
+              f"{r['gemm_peak_fp32_gflops']:.0f} / {bf16_peak(r)} | {r['achieved_gflops']:.1f} | "
               f"{100 * r['achieved_gflops'] / peak:.1f} % of {prec} | {ours / theirs:.2f}x ({ours:.2f} vs {theirs:.2f}) | "
               f"{r['peak_rss_gib']:.2f} |")
 print()

@@ -80,12 +80,21 @@ struct GemmPeaks {
   double bf16 = 0;
 };
 
+// bf16 is left at 0 on a CPU without bf16 matrix instructions: LibTorch's
+// generic bf16 GEMM there takes seconds per 2048^2 product and means nothing.
 GemmPeaks measure_gemm_peaks(const torch::Device& device) {
   torch::NoGradGuard no_grad;
   GemmPeaks p;
   p.fp32 = gemm_peak_gflops(torch::kFloat32, device);
-  p.bf16 = gemm_peak_gflops(torch::kBFloat16, device);
+  if (!device.is_cpu() || train::cpu_has_fast_bf16()) p.bf16 = gemm_peak_gflops(torch::kBFloat16, device);
   return p;
+}
+
+std::string gflops_or_na(double v) {
+  if (v <= 0) return "n/a (no AVX512_BF16/AMX)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GFLOP/s", v);
+  return buf;
 }
 
 // ---------------------------------------------------------------- training --
@@ -227,7 +236,8 @@ void run_train_bench(const TrainBenchOptions& o) {
   const auto useful_flops = model::pretraining_step_flops(config, o.batch, o.seq, labelled);
   const double achieved = flops.total() / step_s / 1e9;
 
-  std::printf("  GEMM peak (2048^2 mm, same process): fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", peaks.fp32, peaks.bf16);
+  std::printf("  GEMM peak (2048^2 mm, same process): fp32 %.1f GFLOP/s, bf16 %s\n", peaks.fp32,
+              gflops_or_na(peaks.bf16).c_str());
   std::printf("  median step %.4f s (forward %.4f, backward %.4f, clip+optimizer %.4f) over %d steps\n", step_s,
               median(times.forward), median(times.backward), median(times.optimizer), o.steps);
   std::printf("  %.1f sequences/s, %.0f tokens/s\n", static_cast<double>(o.batch) / step_s, tokens / step_s);
@@ -238,7 +248,7 @@ void run_train_bench(const TrainBenchOptions& o) {
   std::printf("  (the peer computes the decoder at all positions: %.1f GFLOP per step of the same work)\n",
               peer_flops.total() / 1e9);
   print_share(o.precision == "fp32" ? "achieved (fp32)" : "achieved vs fp32", achieved, peaks.fp32);
-  if (o.precision != "fp32") print_share("bf16 achieved", achieved, peaks.bf16);
+  if (o.precision != "fp32" && peaks.bf16 > 0) print_share("bf16 achieved", achieved, peaks.bf16);
   std::printf("  peak resident memory %.2f GiB\n", peak_rss_gib());
   if (o.precision == "bf16" && device.is_cpu() && !train::cpu_has_fast_bf16())
     std::printf("  note: this CPU has no AVX512_BF16/AMX, so bf16 matmuls run in slow generic code\n");
@@ -267,7 +277,7 @@ void run_train_bench(const TrainBenchOptions& o) {
                         {"gemm_peak_fp32_gflops", peaks.fp32},
                         {"gemm_peak_bf16_gflops", peaks.bf16},
                         {"share_of_fp32_peak", achieved / peaks.fp32},
-                        {"share_of_bf16_peak", achieved / peaks.bf16},
+                        {"share_of_bf16_peak", peaks.bf16 > 0 ? achieved / peaks.bf16 : 0.0},
                         {"peak_rss_gib", peak_rss_gib()}};
     write_file_atomic(o.json, j.dump(2) + "\n");
   }
@@ -400,7 +410,8 @@ void run_infer_bench(const InferBenchOptions& o) {
               static_cast<long long>(o.batch), o.train ? "fine-tuning steps" : "predict (forward)",
               o.precision.c_str(), device.str().c_str(), at::get_num_threads());
   const auto peaks = measure_gemm_peaks(device);
-  std::printf("  GEMM peak (2048^2 mm, same process): fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", peaks.fp32, peaks.bf16);
+  std::printf("  GEMM peak (2048^2 mm, same process): fp32 %.1f GFLOP/s, bf16 %s\n", peaks.fp32,
+              gflops_or_na(peaks.bf16).c_str());
 
   torch::manual_seed(1234);
   auto net = model::BertForSequenceClassification(config);
@@ -491,8 +502,8 @@ void add_gemm_bench(CLI::App& parent) {
     apply_common_options(*common);
     const auto d = train::resolve_device(*device);
     const auto peaks = measure_gemm_peaks(d);
-    std::printf("GEMM 2048^2 on %s, %d threads: fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", d.str().c_str(),
-                at::get_num_threads(), peaks.fp32, peaks.bf16);
+    std::printf("GEMM 2048^2 on %s, %d threads: fp32 %.1f GFLOP/s, bf16 %s\n", d.str().c_str(),
+                at::get_num_threads(), peaks.fp32, gflops_or_na(peaks.bf16).c_str());
   });
 }
 
