@@ -152,12 +152,6 @@ model::PreTrainingInputs to_device(const model::PreTrainingInputs& in, const tor
   return out;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> named_parameters(torch::nn::Module& m) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : m.named_parameters()) out.emplace_back(item.key(), item.value());
-  return out;
-}
-
 struct StepTimes {
   std::vector<double> total, forward, backward, optimizer;
 };
@@ -190,7 +184,7 @@ void run_train_bench(const TrainBenchOptions& o) {
   net->train();
   train::OptimizerConfig oc;
   oc.lr = 1e-4;
-  train::Optimizer optimizer(named_parameters(*net), oc);
+  train::Optimizer optimizer(train::named_parameters(*net), oc);
   const auto params = optimizer.parameters();
   const auto batch = to_device(synthetic_pretraining_batch(o.batch, o.seq, config.vocab_size), device);
   const double labelled = static_cast<double>(batch.masked_positions.numel());
@@ -420,7 +414,7 @@ void run_infer_bench(const InferBenchOptions& o) {
   std::unique_ptr<train::Optimizer> optimizer;
   if (o.train) {
     net->train();
-    optimizer = std::make_unique<train::Optimizer>(named_parameters(*net), train::OptimizerConfig{});
+    optimizer = std::make_unique<train::Optimizer>(train::named_parameters(*net), train::OptimizerConfig{});
   } else {
     net->eval();
   }

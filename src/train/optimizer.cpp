@@ -38,6 +38,12 @@ bool is_exempt_from_decay(const std::string& name, const std::vector<std::string
   return false;
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> named_parameters(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
 Optimizer::Optimizer(std::vector<std::pair<std::string, torch::Tensor>> named_params, OptimizerConfig config)
     : config_(std::move(config)) {
   if (config_.name != "adamw" && config_.name != "lamb") bf::fail("optimizer.name: unknown optimizer '" + config_.name + "'");

@@ -46,6 +46,9 @@ struct OptimizerConfig {
   }
 };
 
+// A module's parameters with their full names, as the Optimizer takes them.
+std::vector<std::pair<std::string, torch::Tensor>> named_parameters(const torch::nn::Module& model);
+
 // True when `name` contains one of `patterns` (the no_decay rule above).
 bool is_exempt_from_decay(const std::string& name, const std::vector<std::string>& patterns);
 

@@ -38,12 +38,6 @@ void on_stop_signal(int) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::vector<std::pair<std::string, torch::Tensor>> named_parameters(torch::nn::Module& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
-  return out;
-}
-
 }  // namespace
 
 void install_stop_signal_handlers() {
