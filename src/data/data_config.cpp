@@ -100,6 +100,11 @@ DataBuildConfig read_data_build_config(const std::string& file, const std::vecto
   known.push_back("tokenizer");
   known.push_back("data");
   for (const auto& item : root) {
+    if (!item.first.IsScalar()) {  // "? [a, b]: 1": as<std::string>() would throw yaml-cpp's own exception
+      errors.push_back(file + ":" + std::to_string(item.first.Mark().line + 1) +
+                       ": a key must be a plain name, not a list or a mapping");
+      continue;
+    }
     const std::string key = item.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string message = file + ":" + std::to_string(item.first.Mark().line + 1) + ": " + key + ": unknown key";

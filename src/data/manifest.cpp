@@ -114,7 +114,7 @@ Manifest Manifest::load(const std::string& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     bf::fail(path + ": not valid JSON: " + e.what());
   }
   return from_json(j, path);

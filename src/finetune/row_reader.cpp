@@ -219,7 +219,7 @@ void RowReader::fill_from_fields(Row& row) {
 void RowReader::fill_from_json(Row& row, const std::string& text) {
   try {
     row.object = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     throw BadRow(path_, row.line, std::string("invalid JSON: ") + e.what());
   }
   if (!row.object.is_object()) throw BadRow(path_, row.line, "expected a JSON object");

@@ -33,7 +33,7 @@ std::map<std::string, torch::Tensor> read_batch_json(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(bf::read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     bf::fail(path + ": invalid JSON: " + e.what());
   }
   if (!j.is_object()) bf::fail(path + ": expected a JSON object of named lists");

@@ -65,7 +65,7 @@ void SafetensorsReader::parse_header() {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(file_.data() + 8, file_.data() + data_start_);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     bad(std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) bad("header is not a JSON object");

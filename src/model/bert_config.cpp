@@ -179,7 +179,7 @@ BertConfig BertConfig::load(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(bf::read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     bf::fail(path + ": invalid JSON: " + e.what());
   }
   return from_json(j, path);

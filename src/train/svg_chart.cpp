@@ -136,7 +136,8 @@ std::string render_svg_chart(const Chart& chart) {
   const double y_step = y_ticks.size() > 1 ? y_ticks[1] - y_ticks[0] : 1.0;
   const double y0 = std::min(padded(yr).first, std::floor(yr.lo / y_step) * y_step);
   const double y1 = std::max(padded(yr).second, std::ceil(yr.hi / y_step) * y_step);
-  const auto [x0, x1] = padded(xr);
+  // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+  const double x0 = padded(xr).first, x1 = padded(xr).second;
   auto px = [&](double x) { return kLeft + (x - x0) / (x1 - x0) * plot_w; };
   auto py = [&](double y) { return kTop + plot_h - (y - y0) / (y1 - y0) * plot_h; };
 

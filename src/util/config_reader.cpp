@@ -71,6 +71,11 @@ void ConfigReader::finish() {
   if (!node_ || !node_.IsMap()) return;
   std::set<std::string> seen;
   for (const auto& item : node_) {
+    // A list or a mapping used as a key ("? [a, b]: 1") names nothing a config has.
+    if (!item.first.IsScalar()) {
+      error(item.first, prefix_ + "<key>", "a key must be a plain name, not a list or a mapping");
+      continue;
+    }
     const std::string key = item.first.as<std::string>();
     // yaml-cpp keeps both copies of a repeated key and lookups see the first:
     // a silent trap, so it is an error.
@@ -109,6 +114,8 @@ void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides
       bf::fail("--set " + item + ": value is not valid YAML: " + e.msg);
     }
     if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    // yaml-cpp throws its own exception for a subscript on a scalar or a list.
+    if (!root.IsMap()) bf::fail("--set " + item + ": the config's top level is not a mapping, so no key can be set in it");
     // yaml-cpp's operator[] returns proxies; walk with a vector of owned nodes.
     std::vector<YAML::Node> chain{root};
     std::size_t start = 0;
