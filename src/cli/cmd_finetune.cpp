@@ -57,20 +57,26 @@ void final_evaluation(const ft::FinetuneConfig& config, const std::string& model
 void run_finetune(const FinetuneOptions& o) {
   auto config = ft::load_finetune_config(o.config, o.overrides);
   const std::string resolved = config_to_yaml(config);
-  const auto device = train::resolve_device(config.run.device);
+  const auto device_asked = train::resolve_device(config.run.device);
+  const auto env = dist::DistEnv::from_environment();
   const auto checkpoint_dir = start_run({"finetune", o.config, ft::check_finetune_paths(config), resolved,
                                          config.run.output_dir, o.resume, o.allow_config_change,
-                                         config.logging.level, static_cast<int>(config.run.threads), device.str()});
+                                         config.logging.level, static_cast<int>(config.run.threads),
+                                         device_asked.str(), env});
+  auto dp = join_data_parallel(env, config.distributed, device_asked);
+  const auto device = dp.device;
 
-  ft::FinetuneTask task(config, device);
+  ft::FinetuneTask task(config, device, dp.comm.get());
+  train::seed_rank_generators(config.run.seed, env.rank);
   train::EvalSection eval;
   eval.every_steps = config.data.dev.empty() ? 0 : task.eval_every_steps();
   eval.batch_size = config.eval.batch_size;
   train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
                                   eval,       config.checkpoint, config.logging,  resolved};
-  train::Trainer trainer(settings, task, device);
-  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir);
+  train::Trainer trainer(settings, task, device, dp.comm.get());
+  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir, o.allow_config_change);
   const auto result = trainer.train();
+  if (env.rank != 0) return;
   const auto stopped_by = task.early_stopped() ? std::string("early stopping (eval.patience)") : result.stopped_by;
   std::printf("finetune: %s after %lld steps (%.2f epochs)\n", stopped_by.c_str(), static_cast<long long>(result.steps),
               task.epochs_done());

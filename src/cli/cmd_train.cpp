@@ -35,18 +35,40 @@ void run_pretrain(const PretrainOptions& o) {
   auto config = train::load_pretrain_config(o.config, overrides);
   const std::string resolved = config_to_yaml(config);
   const auto device = train::resolve_device(config.run.device);
-  const auto checkpoint_dir = start_run({"pretrain", o.config, train::check_pretrain_paths(config), resolved,
-                                         config.run.output_dir, o.resume, o.allow_config_change,
-                                         config.logging.level, static_cast<int>(config.run.threads), device.str()});
+  // Every problem with the inputs is reported before any work (or any file in
+  // the run directory): paths first, then what the files hold.
+  auto problems = train::check_pretrain_paths(config);
+  std::unique_ptr<tok::Tokenizer> tokenizer;
+  if (problems.empty()) {
+    tokenizer = tok::load_tokenizer(config.tokenizer);
+    for (auto& p : train::check_pretrain_inputs(config, *tokenizer)) problems.push_back(std::move(p));
+  }
+  const auto env = dist::DistEnv::from_environment();
+  const auto checkpoint_dir = start_run({"pretrain", o.config, problems, resolved, config.run.output_dir, o.resume,
+                                         o.allow_config_change, config.logging.level,
+                                         static_cast<int>(config.run.threads), device.str(), env});
+  if (!checkpoint_dir.empty()) {
+    const auto diff = train::model_shape_differences(
+        checkpoint_dir, config.model.resolve(tokenizer->vocab_size(), tokenizer->special_ids().pad));
+    if (!diff.empty())
+      bf::fail("--resume: " + checkpoint_dir + " holds a model of another size than this config's:" + diff);
+  }
 
-  auto tokenizer = tok::load_tokenizer(config.tokenizer);
+  auto dp = join_data_parallel(env, config.distributed, device);
+  // One process per host builds the shards; the others wait and find them up to date.
+  if (dp.comm && env.local_rank != 0) dp.comm->barrier();
   train::ensure_pretraining_data(config, *tokenizer);
-  train::PretrainTask task(config, device);
+  if (dp.comm && env.local_rank == 0) dp.comm->barrier();
+  train::AllReduceSum sum_over_ranks;
+  if (dp.comm) sum_over_ranks = [comm = dp.comm.get()](std::vector<double>& v) { comm->sum(v); };
+  train::PretrainTask task(config, dp.device, env.rank, env.world_size, sum_over_ranks);
+  train::seed_rank_generators(config.run.seed, env.rank);
   train::TrainerSettings settings{config.run,     config.optimizer,  config.schedule, config.training,
                                   config.eval,    config.checkpoint, config.logging,  resolved};
-  train::Trainer trainer(settings, task, device);
-  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir);
+  train::Trainer trainer(settings, task, dp.device, dp.comm.get());
+  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir, o.allow_config_change);
   const auto result = trainer.train();
+  if (env.rank != 0) return;
   std::printf("pretrain: %s after %lld steps\n", result.stopped_by.c_str(), static_cast<long long>(result.steps));
   for (const auto& [k, v] : result.last_eval) std::printf("  eval %s = %.4f\n", k.c_str(), v);
   if (!result.model_dir.empty()) std::printf("model: %s\n", result.model_dir.c_str());

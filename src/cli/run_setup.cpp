@@ -10,6 +10,7 @@
 
 #include <cstdio>
 
+#include "dist/process_group.h"
 #include "train/checkpoint.h"
 #include "train/config_diff.h"
 #include "util/error.h"
@@ -19,7 +20,16 @@
 namespace bf::cli {
 namespace fs = std::filesystem;
 
-void setup_logging(const std::string& run_dir, const std::string& level) {
+void setup_logging(const std::string& run_dir, const std::string& level, int rank) {
+  if (rank != 0) {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("bertforge", console);
+    auto wanted = spdlog::level::from_str(level);
+    logger->set_level(std::max(wanted, spdlog::level::warn));
+    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(rank) + "] [%l] %v");
+    spdlog::set_default_logger(logger);
+    return;
+  }
   fs::create_directories(run_dir);
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((fs::path(run_dir) / "train.log").string());
@@ -72,13 +82,29 @@ std::string start_run(const RunStart& start) {
     bf::fail("run.output_dir " + start.output_dir +
              " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
   }
-  setup_logging(start.output_dir, start.log_level);
-  bf::set_threads(start.threads);
+  setup_logging(start.output_dir, start.log_level, start.dist.rank);
+  // The processes of one host share its cores.
+  int threads = start.threads;
+  if (threads == 0 && start.dist.local_world_size > 1)
+    threads = std::max(1, bf::available_cores() / start.dist.local_world_size);
+  bf::set_threads(threads);
   spdlog::info("bertforge {} {}, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, start.command,
                start.config_file, start.device, at::get_num_threads());
+  if (start.dist.rank != 0) return checkpoint_dir;
   std::fprintf(stderr, "%s", start.resolved.c_str());
   bf::write_file_atomic((fs::path(start.output_dir) / "config.yaml").string(), start.resolved);
   return checkpoint_dir;
+}
+
+DataParallel join_data_parallel(const dist::DistEnv& env, const train::DistributedSection& config,
+                                torch::Device device) {
+  DataParallel dp;
+  dp.env = env;
+  dp.device = device;
+  if (!env.distributed()) return dp;
+  if (device.is_cuda()) dp.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  dp.comm = dist::connect(env, config, dp.device);
+  return dp;
 }
 
 }  // namespace bf::cli

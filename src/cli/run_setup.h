@@ -1,13 +1,21 @@
 #pragma once
 // Set-up shared by the commands that run the trainer (pretrain, finetune):
 // logging into the run directory, and the resume checks.
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
+
+#include "dist/dist_env.h"
+#include "train/collective.h"
+#include "train/distributed_section.h"
+
 namespace bf::cli {
 
-// Console and run-directory log file (train.log), one format.
-void setup_logging(const std::string& run_dir, const std::string& level);
+// Console and run-directory log file (train.log), one format. Ranks other
+// than 0 of a data-parallel run log warnings and errors to the console only.
+void setup_logging(const std::string& run_dir, const std::string& level, int rank = 0);
 
 // Refuses a resume whose config differs from the checkpoint's in anything but
 // the safe keys (how long, how often), unless allowed.
@@ -30,6 +38,7 @@ struct RunStart {
   std::string log_level;
   int threads = 0;
   std::string device;       // resolved, for the log
+  dist::DistEnv dist;       // this process's place in a data-parallel run
 };
 
 // The common start of pretrain and finetune, before any work: fails on path
@@ -39,5 +48,16 @@ struct RunStart {
 // resolved config printed and saved as config.yaml. Returns the checkpoint to
 // resume from ("" for a fresh run).
 std::string start_run(const RunStart& start);
+
+// This process in a data-parallel run (from the torchrun environment): the
+// device (cuda:LOCAL_RANK on GPUs) and, with WORLD_SIZE > 1, the process
+// group, joined after every rank arrived. One process: comm is null.
+struct DataParallel {
+  dist::DistEnv env;
+  torch::Device device = torch::kCPU;
+  std::unique_ptr<train::Collective> comm;
+};
+DataParallel join_data_parallel(const dist::DistEnv& env, const train::DistributedSection& config,
+                                torch::Device device);
 
 }  // namespace bf::cli

@@ -110,6 +110,7 @@ struct FinetuneConfig {
   FinetuneEvalSection eval;
   train::CheckpointSection checkpoint;
   train::LoggingSection logging;
+  train::DistributedSection distributed;
 
   template <class V>
   void visit(V& v) {
@@ -122,6 +123,7 @@ struct FinetuneConfig {
     v.section("eval", eval);
     v.section("checkpoint", checkpoint);
     v.section("logging", logging);
+    v.section("distributed", distributed);
   }
 
   TaskType task() const { return parse_task(data.task); }

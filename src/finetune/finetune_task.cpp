@@ -17,8 +17,8 @@
 namespace bf::ft {
 namespace fs = std::filesystem;
 
-FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device)
-    : config_(config), device_(device), best_metric_(config.best_metric()) {
+FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device, train::Collective* comm)
+    : config_(config), device_(device), comm_(comm ? *comm : train::single_process()), best_metric_(config.best_metric()) {
   const auto& init_from = config.model.arch.init_from;
   const auto tokenizer_dir = !config.model.tokenizer.empty() ? config.model.tokenizer : resolve_model_dir(init_from);
   tokenizer_ = tok::load_tokenizer(tokenizer_dir);
@@ -43,7 +43,7 @@ FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device)
   class_weights_ = class_weights_for(config.data.class_weights, train_);
   build_model();
 
-  plan_options_.batch_size = config.training.batch_size;
+  plan_options_.batch_size = global_batch_size();
   plan_options_.shuffle = config.data.shuffle;
   plan_options_.group_by_length = config.data.group_by_length;
 }
@@ -111,20 +111,37 @@ void FinetuneTask::begin_step(std::int64_t micro_batches) {
   step_batches_.clear();
   step_weight_ = 0;
   tokens_in_step_ = 0;
+  const auto world = static_cast<std::size_t>(comm_.world_size());
+  const auto rank = static_cast<std::size_t>(comm_.rank());
   for (std::int64_t i = 0; i < micro_batches; ++i) {
-    auto batch = collate(train_, next_batch(), pad_id_);
-    if (!class_weights_.empty()) {
-      for (auto i2 : batch.index) step_weight_ += class_weights_[static_cast<std::size_t>(train_.examples[static_cast<std::size_t>(i2)].label)];
-    } else {
-      step_weight_ += static_cast<double>(batch.index.size());
-    }
+    const auto global = next_batch();
+    // The step's weight counts every rank's examples: each rank's loss is
+    // then its share of one global mean (see Collective::average_gradients).
+    for (auto e : global)
+      step_weight_ += class_weights_.empty()
+                          ? 1.0
+                          : class_weights_[static_cast<std::size_t>(train_.examples[static_cast<std::size_t>(e)].label)];
+    std::vector<std::int64_t> mine;
+    for (std::size_t k = rank; k < global.size(); k += world) mine.push_back(global[k]);
+    Batch batch;
+    if (!mine.empty()) batch = collate(train_, mine, pad_id_);
     tokens_in_step_ += batch.tokens;
     step_batches_.push_back(std::move(batch));
   }
+  step_weight_ /= static_cast<double>(world);
 }
 
 train::MicroStep FinetuneTask::forward(std::int64_t i) {
   const auto& b = step_batches_.at(static_cast<std::size_t>(i));
+  if (b.index.empty()) {
+    // The last batch of an epoch can leave a rank without examples; it still
+    // takes part in the step (its gradients are zero).
+    train::MicroStep none;
+    none.loss = torch::zeros({}, torch::TensorOptions(device_)).requires_grad_();
+    none.sums = {{"loss_sum", 0.0}, {"examples", 0.0}};
+    if (train_.task != TaskType::Regression) none.sums["correct"] = 0.0;
+    return none;
+  }
   auto out = model_->forward(b.input_ids.to(device_), b.token_type_ids.to(device_), b.attention_mask.to(device_));
   auto labels = b.labels.to(device_);
   auto losses = per_example_loss(train_.task, out.logits, labels);
@@ -169,18 +186,18 @@ void FinetuneTask::restore_data_state(const nlohmann::json& state) {
   best_.reset();
   if (state.contains("best") && state["best"].is_number()) best_ = state["best"].get<double>();
   planned_epoch_ = -1;
-  if (batch_ >= batches_per_epoch(train_.size(), config_.training.batch_size))
+  if (batch_ >= batches_per_epoch(train_.size(), global_batch_size()))
     bf::fail("resume: the data cursor (batch " + std::to_string(batch_) + ") is past the end of " + config_.data.train +
              " (did the training file change?)");
 }
 
 std::int64_t FinetuneTask::steps_per_epoch() const {
-  return std::max<std::int64_t>(1, batches_per_epoch(train_.size(), config_.training.batch_size) /
+  return std::max<std::int64_t>(1, batches_per_epoch(train_.size(), global_batch_size()) /
                                        config_.training.grad_accum_steps);
 }
 
 double FinetuneTask::epochs_done() const {
-  const auto per_epoch = batches_per_epoch(train_.size(), config_.training.batch_size);
+  const auto per_epoch = batches_per_epoch(train_.size(), global_batch_size());
   return static_cast<double>(epoch_) + static_cast<double>(batch_) / static_cast<double>(per_epoch);
 }
 
@@ -190,16 +207,34 @@ std::int64_t FinetuneTask::eval_every_steps() const {
 
 std::string FinetuneTask::best_model_dir() const { return (fs::path(config_.run.output_dir) / "best_model").string(); }
 
+// Every rank predicts every world_size-th dev example; the logits are
+// gathered so all ranks compute the same metrics (and the same decisions).
+torch::Tensor FinetuneTask::dev_logits() {
+  if (comm_.world_size() == 1) return predict_logits(model_, *dev_, config_.eval.batch_size, pad_id_, device_);
+  Dataset part = *dev_;
+  part.examples.clear();
+  for (std::size_t k = static_cast<std::size_t>(comm_.rank()); k < dev_->examples.size();
+       k += static_cast<std::size_t>(comm_.world_size()))
+    part.examples.push_back(dev_->examples[k]);
+  torch::Tensor logits;
+  if (part.examples.empty()) {
+    logits = torch::zeros({0, std::max<std::int64_t>(model_config_.num_labels, 1)});
+  } else {
+    logits = predict_logits(model_, part, config_.eval.batch_size, pad_id_, device_).to(torch::kCPU);
+  }
+  return train::gather_strided_rows(comm_, logits.to(torch::kFloat32).contiguous(), dev_->size());
+}
+
 std::map<std::string, double> FinetuneTask::evaluate() {
   if (!dev_) return {};
-  auto result = evaluate_model(model_, *dev_, labels_, config_.eval.batch_size, pad_id_, device_);
+  auto result = evaluate_logits(*dev_, dev_logits(), labels_);
   ++evals_;
   const auto table = format_report(result.report);
   if (!table.empty()) spdlog::info("dev evaluation {} ({} examples):\n{}", evals_, dev_->size(), table);
   nlohmann::json record = result.report;
   record["eval"] = evals_;
   record["epoch"] = epochs_done();
-  {
+  if (comm_.is_main()) {
     std::ofstream log((fs::path(config_.run.output_dir) / "evals.jsonl").string(), std::ios::app);
     log << record.dump() << "\n";
   }
@@ -210,6 +245,7 @@ std::map<std::string, double> FinetuneTask::evaluate() {
   if (improved) {
     best_ = v;
     evals_since_best_ = 0;
+    if (!comm_.is_main()) return result.metrics;
     const auto dir = best_model_dir();
     const auto tmp = dir + ".tmp";
     fs::remove_all(tmp);

@@ -15,13 +15,17 @@
 #include "finetune/dataset.h"
 #include "finetune/finetune_config.h"
 #include "model/bert_for_sequence_classification.h"
+#include "train/collective.h"
 #include "train/task.h"
 
 namespace bf::ft {
 
 class FinetuneTask : public train::TrainingTask {
  public:
-  FinetuneTask(const FinetuneConfig& config, torch::Device device);
+  // With `comm` (a data-parallel run) each step's global batch is
+  // batch_size x world_size examples of one plan, rank r taking every
+  // world_size-th of them; dev evaluation is split the same way and gathered.
+  FinetuneTask(const FinetuneConfig& config, torch::Device device, train::Collective* comm = nullptr);
 
   torch::nn::Module& model() override { return *model_; }
   const model::BertConfig& model_config() const override { return model_config_; }
@@ -55,9 +59,12 @@ class FinetuneTask : public train::TrainingTask {
  private:
   std::vector<std::int64_t> next_batch();
   void build_model();
+  std::int64_t global_batch_size() const { return config_.training.batch_size * comm_.world_size(); }
+  torch::Tensor dev_logits();
 
   FinetuneConfig config_;
   torch::Device device_;
+  train::Collective& comm_;
   std::unique_ptr<tok::Tokenizer> tokenizer_;
   std::int32_t pad_id_ = 0;
   LabelMap labels_;

@@ -80,6 +80,7 @@ std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents&
   // Leftovers of a write that crashed are never loaded; clear them.
   for (const auto& entry : fs::directory_iterator(root, ec))
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path(), ec);
+  bf::remove_stale_temp_files(dir_);  // of `latest` and `best`
 
   const auto name = checkpoint_name(step);
   const fs::path tmp = root / (".tmp-" + name);
@@ -102,11 +103,24 @@ std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents&
     bf::fsync_path(root.string());
   } catch (const std::exception& e) {
     fs::remove_all(tmp, ec);
-    bf::fail("checkpoint at step " + std::to_string(step) + " was not written (" + e.what() +
-             "); the previous checkpoints are intact");
+    const auto previous = list_checkpoints(root);
+    bf::fail("checkpoint at step " + std::to_string(step) + " was not written (" + e.what() + "); " +
+             (previous.empty() ? std::string("there is no earlier checkpoint")
+                               : "the previous checkpoints are intact (newest: " + previous.back().second.string() + ")"));
   }
-  bf::write_file_atomic((root / "latest").string(), name + "\n");
-  prune();
+  // The checkpoint is complete from here on: what follows only tidies up, and
+  // a failure (a full disk) is a warning. `latest` is for people; resume
+  // decides by the listing.
+  try {
+    bf::write_file_atomic((root / "latest").string(), name + "\n");
+  } catch (const std::exception& e) {
+    spdlog::warn("checkpoint {} is complete, but checkpoints/latest was not updated: {}", name, e.what());
+  }
+  try {
+    prune();
+  } catch (const std::exception& e) {
+    spdlog::warn("checkpoint {} is complete, but older checkpoints were not pruned: {}", name, e.what());
+  }
   return final_dir.string();
 }
 

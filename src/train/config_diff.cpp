@@ -41,7 +41,8 @@ bool is_safe_resume_change(const std::string& key) {
   static const char* safe_prefixes[] = {"training.max_steps", "training.max_epochs", "training.max_time_minutes",
                                         "training.session_steps",
                                         "eval.", "checkpoint.", "logging.", "run.threads", "run.name",
-                                        "data.loader_threads", "data.prefetch_batches", "data.build_threads"};
+                                        "data.loader_threads", "data.prefetch_batches", "data.build_threads",
+                                        "distributed."};
   for (const char* p : safe_prefixes)
     if (key.rfind(p, 0) == 0) return true;
   return false;

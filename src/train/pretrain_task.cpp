@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "data/corpus_builder.h"
 #include "data/manifest.h"
@@ -25,6 +26,56 @@ void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer&
   const auto result = data::build_corpus(config.data, tokenizer, options);
   if (!result.skipped)
     spdlog::info("data: built {} ({:.1f} MB/s)", config.data.output, result.mb_per_second());
+}
+
+std::string model_shape_differences(const std::string& dir, const model::BertConfig& expected) {
+  const auto theirs = io::load_model_config(dir);
+  std::string out;
+  auto cmp = [&](const char* key, std::int64_t a, std::int64_t b) {
+    if (a != b) out += fmt::format("\n  {}: {} there vs {} in this config", key, a, b);
+  };
+  cmp("vocab_size", theirs.vocab_size, expected.vocab_size);
+  cmp("hidden_size", theirs.hidden_size, expected.hidden_size);
+  cmp("num_hidden_layers", theirs.num_hidden_layers, expected.num_hidden_layers);
+  cmp("num_attention_heads", theirs.num_attention_heads, expected.num_attention_heads);
+  cmp("intermediate_size", theirs.intermediate_size, expected.intermediate_size);
+  cmp("max_position_embeddings", theirs.max_position_embeddings, expected.max_position_embeddings);
+  cmp("type_vocab_size", theirs.type_vocab_size, expected.type_vocab_size);
+  return out;
+}
+
+std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer) {
+  std::vector<std::string> problems;
+  if (fs::exists(fs::path(config.data.output) / data::kManifestFile)) {
+    std::optional<data::Manifest> built;
+    try {
+      built = data::Manifest::load(config.data.output);
+    } catch (const bf::Error&) {
+      // A damaged build: rebuilt from data.inputs, or reported by the loader.
+    }
+    const auto ours = data::TokenizerInfo::of(tokenizer, config.tokenizer);
+    if (built && (built->tokenizer.hash != ours.hash || built->tokenizer.vocab_size != ours.vocab_size)) {
+      const auto& t = built->tokenizer;
+      problems.push_back(fmt::format(
+          "data.output: the shards in '{}' were built with another tokenizer ({}, vocab {}, hash {}{}) than "
+          "tokenizer: '{}' ({}, vocab {}, hash {}); point data.output at a new directory, or rebuild it with "
+          "`bertforge data build --force` using this tokenizer",
+          config.data.output, t.type, t.vocab_size, t.hash, t.dir.empty() ? "" : ", from " + t.dir, config.tokenizer,
+          ours.type, ours.vocab_size, ours.hash));
+    }
+  }
+  if (!config.model.init_from.empty()) {
+    try {
+      const auto diff = model_shape_differences(
+          config.model.init_from, config.model.resolve(tokenizer.vocab_size(), tokenizer.special_ids().pad));
+      if (!diff.empty())
+        problems.push_back("model.init_from: '" + config.model.init_from +
+                           "' holds a model of another size than this config's:" + diff);
+    } catch (const bf::Error& e) {
+      problems.push_back(std::string("model.init_from: ") + e.what());
+    }
+  }
+  return problems;
 }
 
 PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, std::int32_t rank,

@@ -62,4 +62,15 @@ class PretrainTask : public TrainingTask {
 // Builds (or confirms up to date) the shards the config's data section names.
 void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer& tokenizer);
 
+// What the config's files hold that would fail the run later, checked before
+// any work given the run's tokenizer: shards in data.output built with another
+// tokenizer (never silently rebuilt over), a model.init_from of another size.
+// Empty when fine.
+std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer);
+
+// How the model in `dir` (a model directory or checkpoint, its config.json)
+// differs in shape from `expected`: "" when it matches, else one
+// "\n  key: theirs (there) vs ours (this config)" per difference.
+std::string model_shape_differences(const std::string& dir, const model::BertConfig& expected);
+
 }  // namespace bf::train

@@ -117,6 +117,7 @@ double Progress::eta_seconds(std::int64_t step) const {
 
 void Progress::print(bool final) {
   last_print_ = std::chrono::steady_clock::now();
+  if (!options_.enabled) return;
   const std::string text = format_progress(step_, total_, values_, final ? 0.0 : eta_seconds(step_));
   if (tty_) {
     // \r and erase-to-end-of-line: the previous, longer text leaves no tail.

@@ -14,6 +14,7 @@ struct ProgressOptions {
   double interval_s = 30.0;       // between log lines when stderr is not a terminal
   double tty_interval_s = 0.25;   // between redraws on a terminal
   std::optional<bool> tty;        // unset: isatty(stderr)
+  bool enabled = true;            // false: silent (the other ranks of a data-parallel run)
 };
 
 class Progress {

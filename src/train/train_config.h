@@ -10,6 +10,8 @@
 
 #include "data/data_config.h"
 #include "model/bert_config.h"
+#include "train/distributed_section.h"
+#include "train/loss_scaler.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "util/config_reader.h"
@@ -71,6 +73,11 @@ struct TrainingSection {
   // schedule as it is; --resume continues. For time-sliced machines. 0 = off.
   std::int64_t session_steps = 0;
   std::string precision = "fp32";      // fp32 | bf16 | fp16 (fp16 on CUDA only)
+  // Dynamic loss scaling (train/loss_scaler.h): auto = on for fp16 only;
+  // dynamic = on at any precision (e.g. to check it on CPU); none = off.
+  std::string loss_scaling = "auto";
+  double loss_scale_init = 65536.0;
+  std::int64_t loss_scale_growth_interval = 2000;
   std::int64_t max_nonfinite_in_a_row = 5;
   template <class V>
   void visit(V& v) {
@@ -81,8 +88,18 @@ struct TrainingSection {
     v.field("max_time_minutes", max_time_minutes, non_negative<double>());
     v.field("session_steps", session_steps, non_negative<std::int64_t>());
     v.field("precision", precision, one_of({"fp32", "bf16", "fp16"}));
+    v.field("loss_scaling", loss_scaling, one_of({"auto", "dynamic", "none"}));
+    v.field("loss_scale_init", loss_scale_init, positive<double>());
+    v.field("loss_scale_growth_interval", loss_scale_growth_interval, in_range<std::int64_t>(1, 1 << 30));
     v.field("max_nonfinite_in_a_row", max_nonfinite_in_a_row, in_range<std::int64_t>(1, 1000000));
     if (max_steps == 0 && max_epochs == 0) v.invalid("max_steps", "set max_steps or max_epochs (both are 0)");
+  }
+  LossScalerOptions loss_scaler_options() const {
+    LossScalerOptions o;
+    o.enabled = loss_scaling == "dynamic" || (loss_scaling == "auto" && precision == "fp16");
+    o.init_scale = loss_scale_init;
+    o.growth_interval = loss_scale_growth_interval;
+    return o;
   }
 };
 
@@ -103,12 +120,18 @@ struct CheckpointSection {
   std::int64_t every_minutes = 0; // also after this much wall time, 0 = off
   std::int64_t keep_last = 3;
   bool keep_best = true;          // also keep the best by eval loss
+  // A periodic checkpoint that cannot be written (disk full, permissions):
+  // "stop" ends the run with the error, "continue" logs it and trains on,
+  // trying again at the next checkpoint. Either way the previous checkpoints
+  // stay intact; the final checkpoint of a run must always be written.
+  std::string on_write_error = "stop";
   template <class V>
   void visit(V& v) {
     v.field("every_steps", every_steps, non_negative<std::int64_t>());
     v.field("every_minutes", every_minutes, non_negative<std::int64_t>());
     v.field("keep_last", keep_last, in_range<std::int64_t>(1, 1000000));
     v.field("keep_best", keep_best);
+    v.field("on_write_error", on_write_error, one_of({"stop", "continue"}));
   }
 };
 
@@ -135,6 +158,7 @@ struct PretrainConfig {
   EvalSection eval;
   CheckpointSection checkpoint;
   LoggingSection logging;
+  DistributedSection distributed;
 
   template <class V>
   void visit(V& v) {
@@ -148,6 +172,7 @@ struct PretrainConfig {
     v.section("eval", eval);
     v.section("checkpoint", checkpoint);
     v.section("logging", logging);
+    v.section("distributed", distributed);
   }
 };
 

@@ -13,6 +13,7 @@
 #include "io/hf_model.h"
 #include "train/checkpoint.h"
 #include "train/grad_clip.h"
+#include "train/loss_scaler.h"
 #include "train/lr_schedule.h"
 #include "train/metrics_log.h"
 #include "train/optimizer.h"
@@ -51,28 +52,34 @@ struct Trainer::Impl {
   TrainerSettings s;
   TrainingTask& task;
   torch::Device device;
+  Collective& comm;
   std::string run_dir;
   Optimizer optimizer;
   std::int64_t total_steps = 0;
   std::unique_ptr<LrSchedule> schedule;
   std::unique_ptr<MetricsLog> metrics;
   CheckpointWriter checkpoints;
+  LossScaler scaler;
 
+  bool resumed = false;               // resume_from was called
   std::int64_t step = 0;              // optimizer steps done
   std::int64_t skipped_steps = 0;     // non-finite steps skipped, in total
   std::int64_t nonfinite_in_a_row = 0;
   std::optional<double> best_eval;
   std::map<std::string, double> last_eval;
   double train_seconds = 0;           // over all sessions of the run
+  double allreduce_seconds = 0;       // in the current logging window
 
-  Impl(TrainerSettings settings, TrainingTask& t, torch::Device d)
+  Impl(TrainerSettings settings, TrainingTask& t, torch::Device d, Collective* c)
       : s(std::move(settings)),
         task(t),
         device(d),
+        comm(c ? *c : single_process()),
         run_dir(s.run.output_dir),
         optimizer(named_parameters(t.model()), s.optimizer),
         checkpoints((fs::path(s.run.output_dir) / "checkpoints").string(), s.checkpoint.keep_last,
-                    s.checkpoint.keep_best) {
+                    s.checkpoint.keep_best),
+        scaler(s.training.loss_scaler_options()) {
     total_steps = s.training.max_steps;
     if (s.training.max_epochs > 0) {
       const auto by_epochs = static_cast<std::int64_t>(std::ceil(s.training.max_epochs * task.steps_per_epoch()));
@@ -94,17 +101,47 @@ struct Trainer::Impl {
             {"last_eval", last_eval},
             {"train_seconds", train_seconds},
             {"total_steps", total_steps},
-            {"epochs_done", task.epochs_done()}};
+            {"epochs_done", task.epochs_done()},
+            {"world_size", comm.world_size()},
+            {"loss_scaler", scaler.state()}};
   }
 
+  // Only rank 0 keeps metrics.jsonl; the other ranks' records are the same numbers.
+  void log_record(const nlohmann::json& record) {
+    if (metrics) metrics->write(record);
+  }
+
+  // Every rank's generator states: rank 0's under their own names (so a
+  // one-process checkpoint is unchanged), rank r's under "rank<r>/".
+  NamedTensors gather_rng_state() {
+    auto mine = capture_rng_state();
+    if (comm.world_size() == 1) return mine;
+    NamedTensors all;
+    for (auto& [name, state] : mine) {
+      auto gathered = comm.all_gather(state);
+      all.emplace_back(name, state);
+      for (int r = 1; r < comm.world_size(); ++r)
+        all.emplace_back("rank" + std::to_string(r) + "/" + name, gathered[r].clone());
+    }
+    return all;
+  }
+
+  // Collective: every rank calls it at the same step; rank 0 writes, and the
+  // others wait until the checkpoint is complete. Returns the directory (on
+  // rank 0; "" elsewhere).
   std::string save_checkpoint() {
+    auto rng = gather_rng_state();
+    if (!comm.is_main()) {
+      comm.barrier();
+      return "";
+    }
     CheckpointContents c;
     c.model = &task.model();
     c.model_config = &task.model_config();
     c.tokenizer = task.tokenizer();
     c.optimizer_tensors = optimizer.state_tensors();
     c.optimizer_state = optimizer.state_json();
-    c.rng_tensors = capture_rng_state();
+    c.rng_tensors = std::move(rng);
     c.trainer_state = trainer_state();
     c.run_config_yaml = s.run_config_yaml;
     if (last_eval.count(task.best_metric())) {
@@ -112,14 +149,46 @@ struct Trainer::Impl {
       const double v = last_eval.at(task.best_metric());
       c.eval_loss = task.higher_is_better() ? -v : v;
     }
-    metrics->flush_sync();
-    const auto dir = checkpoints.write(step, c);
+    std::string dir;
+    try {
+      if (metrics) metrics->flush_sync();
+      dir = checkpoints.write(step, c);
+    } catch (...) {
+      comm.barrier();  // the other ranks wait for this checkpoint either way
+      throw;
+    }
     spdlog::info("checkpoint: {}", dir);
     write_report("running");
+    comm.barrier();
     return dir;
   }
 
+  // A periodic checkpoint under checkpoint.on_write_error: its directory, or
+  // "" when it failed and the run goes on ("continue"); "stop" rethrows.
+  std::string periodic_checkpoint() {
+    try {
+      return save_checkpoint();
+    } catch (const bf::Error& e) {
+      try {
+        log_record({{"type", "event"}, {"event", "checkpoint_failed"}, {"step", step}, {"error", e.what()}});
+        if (metrics) metrics->flush_sync();
+      } catch (const std::exception& log_error) {
+        spdlog::warn("metrics.jsonl: {}", log_error.what());
+      }
+      if (s.checkpoint.on_write_error != "continue") {
+        write_report("stopped (checkpoint write failed)");
+        bf::fail(std::string(e.what()) + "\nthe run stopped at step " + std::to_string(step) +
+                 " (checkpoint.on_write_error: stop); free space or fix the output directory, then --resume");
+      }
+      spdlog::error("{}; training continues (checkpoint.on_write_error: continue) and tries again at the next "
+                    "checkpoint",
+                    e.what());
+      return "";  // (save_checkpoint has already released the other ranks)
+    }
+  }
+
   void write_report(const std::string& status) {
+    if (!comm.is_main()) return;
     try {
       write_run_report(run_dir, {{"name", s.run.name},
                                  {"status", status},
@@ -145,7 +214,7 @@ struct Trainer::Impl {
       line += fmt::format(" {}={:.4f}", k, v);
     }
     record["seconds"] = seconds_since(t0);
-    metrics->write(record);
+    log_record(record);
     spdlog::info("eval at step {}:{}", step, line);
     if (last_eval.count(task.best_metric())) {
       const double v = last_eval.at(task.best_metric());
@@ -153,9 +222,30 @@ struct Trainer::Impl {
     }
   }
 
-  // One optimizer step over grad_accum_steps micro-batches. Returns false when
-  // the step was skipped for a non-finite loss or gradient.
-  bool train_step(std::map<std::string, double>& step_metrics) {
+  // After backward on every rank: the mean gradient (each rank's loss is its
+  // share of the global step's mean times world_size, so the mean is the
+  // whole step's gradient), the global loss, and the summed statistics. All
+  // ranks then hold the same numbers and take the same decisions.
+  void combine_ranks(const std::vector<torch::Tensor>& params, double& loss_value, std::map<std::string, double>& sums) {
+    const auto t0 = Clock::now();
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : params) grads.push_back(p.grad());
+    comm.average_gradients(grads);
+    std::vector<double> values{loss_value};
+    for (const auto& kv : sums) values.push_back(kv.second);
+    comm.sum(values);
+    loss_value = values[0] / comm.world_size();
+    std::size_t i = 1;
+    for (auto& kv : sums) kv.second = values[i++];
+    allreduce_seconds += seconds_since(t0);
+  }
+
+  enum class StepOutcome { Taken, NonFinite, ScaleOverflow };
+
+  // One optimizer step over grad_accum_steps micro-batches, or a skipped one:
+  // for a non-finite loss or gradient, or an fp16 gradient overflow under
+  // loss scaling (expected now and then: the scaler then lowers the scale).
+  StepOutcome train_step(std::map<std::string, double>& step_metrics) {
     const auto k = s.training.grad_accum_steps;
     task.begin_step(k);
     std::map<std::string, double> sums;
@@ -166,65 +256,136 @@ struct Trainer::Impl {
         AutocastGuard autocast(s.training.precision, device);
         micro = task.forward(i);
       }
-      micro.loss.backward();
+      scaler.scale_loss(micro.loss).backward();
       loss_value += micro.loss.item<double>();
       for (const auto& [name, v] : micro.sums) sums[name] += v;
     }
     std::vector<torch::Tensor> params;
-    for (auto& p : task.model().parameters())
+    for (auto& p : task.model().parameters()) {
+      // Every rank must all-reduce the same tensors: a gradient this rank did
+      // not produce (no examples in its share) counts as zero.
+      if (comm.world_size() > 1 && p.requires_grad() && !p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
       if (p.grad().defined()) params.push_back(p);
-    const double max_norm = s.optimizer.clip_grad_norm > 0 ? s.optimizer.clip_grad_norm : 0.0;
-    const double norm = clip_grad_norm(params, max_norm);
+    }
+    if (comm.world_size() > 1) combine_ranks(params, loss_value, sums);
     step_metrics = task.step_metrics(sums);
     step_metrics["loss"] = loss_value;
+    if (scaler.enabled()) {
+      // Gradients are the same on every rank by now, so all ranks agree on an overflow.
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : params) grads.push_back(p.grad());
+      const bool overflow = scaler.unscale_and_check(grads);
+      step_metrics["loss_scale"] = scaler.scale();
+      scaler.update(overflow);
+      if (overflow) {
+        optimizer.zero_grad();
+        return StepOutcome::ScaleOverflow;
+      }
+    }
+    const double max_norm = s.optimizer.clip_grad_norm > 0 ? s.optimizer.clip_grad_norm : 0.0;
+    const double norm = clip_grad_norm(params, max_norm);
     step_metrics["grad_norm"] = norm;
     if (!std::isfinite(loss_value) || !std::isfinite(norm)) {
       optimizer.zero_grad();
-      return false;
+      return StepOutcome::NonFinite;
     }
     const double lr = schedule->lr_at(step);
     optimizer.step(lr);
     optimizer.zero_grad();
     step_metrics["lr"] = lr;
-    return true;
+    return StepOutcome::Taken;
   }
 };
 
-Trainer::Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device)
-    : impl_(std::make_shared<Impl>(std::move(settings), task, device)) {}
+Trainer::Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, Collective* comm)
+    : impl_(std::make_shared<Impl>(std::move(settings), task, device, comm)) {}
 
-void Trainer::resume_from(const std::string& checkpoint_dir) {
+namespace {
+
+// This rank's generator states from a checkpoint's (see gather_rng_state).
+std::map<std::string, torch::Tensor> rng_of_rank(const std::map<std::string, torch::Tensor>& all, int rank) {
+  if (rank == 0) {
+    std::map<std::string, torch::Tensor> own;
+    for (const auto& [name, t] : all)
+      if (name.rfind("rank", 0) != 0) own.emplace(name, t);
+    return own;
+  }
+  const auto prefix = "rank" + std::to_string(rank) + "/";
+  std::map<std::string, torch::Tensor> own;
+  for (const auto& [name, t] : all)
+    if (name.rfind(prefix, 0) == 0) own.emplace(name.substr(prefix.size()), t);
+  return own;
+}
+
+}  // namespace
+
+void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_world_size_change) {
   auto& m = *impl_;
   const auto ckpt = read_checkpoint(checkpoint_dir);
+  const auto saved_world = ckpt.trainer_state.value("world_size", 1);
+  const auto world = m.comm.world_size();
+  if (saved_world != world) {
+    if (!allow_world_size_change)
+      bf::fail("refusing to resume from " + checkpoint_dir + ": it was written by " + std::to_string(saved_world) +
+               " process(es), this run has " + std::to_string(world) +
+               " (pass --allow-config-change to resume anyway: the global batch and data order then differ "
+               "from an uninterrupted run)");
+    spdlog::warn("resume: world size {} -> {} (allowed): the global batch is now {}x the per-process batch, and "
+                 "from here on the data order differs from an uninterrupted run",
+                 saved_world, world, world);
+  }
+  // Every rank must have found the same checkpoint (a node with another copy of the run would diverge).
+  std::vector<double> agree{static_cast<double>(ckpt.trainer_state.at("step").get<std::int64_t>())};
+  const double mine = agree[0];
+  m.comm.sum(agree);
+  if (agree[0] != mine * world)
+    bf::fail("resume: the ranks found different checkpoints (this rank: " + checkpoint_dir +
+             "); every rank must see the same run directory");
+  m.resumed = true;
   const auto report = io::load_weights(m.task.model(), io::find_weights_file(checkpoint_dir));
   if (!report.missing.empty()) bf::fail(checkpoint_dir + ": model weights incomplete: " + report.summary());
   m.optimizer.load_state(ckpt.optimizer_tensors, ckpt.optimizer_state);
-  restore_rng_state(ckpt.rng_tensors);
+  auto rng = rng_of_rank(ckpt.rng_tensors, m.comm.rank());
+  if (rng.empty()) {
+    // A rank the checkpoint did not have (allowed world size change): its own stream.
+    seed_rank_generators(m.s.run.seed, m.comm.rank());
+  } else {
+    restore_rng_state(rng);
+  }
   const auto& st = ckpt.trainer_state;
   m.task.restore_data_state(st.at("data"));
   m.step = st.at("step").get<std::int64_t>();
   m.skipped_steps = st.value("skipped_steps", std::int64_t{0});
   m.nonfinite_in_a_row = st.value("nonfinite_in_a_row", std::int64_t{0});
+  if (st.contains("loss_scaler")) m.scaler.load_state(st["loss_scaler"]);
   m.train_seconds = st.value("train_seconds", 0.0);
   if (st.contains("best_eval") && st["best_eval"].is_number()) m.best_eval = st["best_eval"].get<double>();
   if (st.contains("last_eval") && st["last_eval"].is_object())
     m.last_eval = st["last_eval"].get<std::map<std::string, double>>();
   // Records written after this checkpoint by the run that stopped belong to
   // steps that will be trained again.
-  MetricsLog::truncate_after_step((fs::path(m.run_dir) / "metrics.jsonl").string(), m.step);
+  if (m.comm.is_main()) MetricsLog::truncate_after_step((fs::path(m.run_dir) / "metrics.jsonl").string(), m.step);
   spdlog::info("resumed from {} at step {}", checkpoint_dir, m.step);
 }
 
 TrainResult Trainer::train() {
   auto& m = *impl_;
-  fs::create_directories(m.run_dir);
-  m.metrics = std::make_unique<MetricsLog>((fs::path(m.run_dir) / "metrics.jsonl").string(), /*append=*/true);
+  if (m.comm.is_main()) {
+    fs::create_directories(m.run_dir);
+    bf::remove_stale_temp_files(m.run_dir);  // of a run killed mid-write
+    // A fresh run starts a new log: the records of an attempt that died before
+    // its first checkpoint are of steps that will be trained again.
+    m.metrics = std::make_unique<MetricsLog>((fs::path(m.run_dir) / "metrics.jsonl").string(), /*append=*/m.resumed);
+  }
+  // Every rank starts from rank 0's weights (a resumed run has them already; cheap either way).
+  broadcast_module(m.comm, m.task.model());
   install_stop_signal_handlers();
   m.task.model().train();
   m.optimizer.zero_grad();
   TrainResult result;
   ProgressOptions progress_options;
   progress_options.interval_s = m.s.logging.progress_seconds;
+  progress_options.enabled = m.comm.is_main();
   Progress progress(m.total_steps, m.step, progress_options);
   const auto session_start = Clock::now();
   const std::int64_t session_first_step = m.step;
@@ -242,7 +403,18 @@ TrainResult Trainer::train() {
       result.stopped_by = "session_steps";
       break;
     }
-    if (stop_requested()) {
+    // A signal reaches one rank, and clocks differ: the ranks agree on
+    // stopping (and on time-based checkpoints) before each step.
+    std::vector<double> flags{
+        stop_requested() ? 1.0 : 0.0,
+        m.s.training.max_time_minutes > 0 && seconds_since(session_start) >= m.s.training.max_time_minutes * 60 ? 1.0
+                                                                                                              : 0.0,
+        m.s.checkpoint.every_minutes > 0 &&
+                seconds_since(last_checkpoint_time) >= m.s.checkpoint.every_minutes * 60.0
+            ? 1.0
+            : 0.0};
+    if (m.comm.world_size() > 1) m.comm.sum(flags);
+    if (flags[0] > 0) {
       result.stopped_by = "signal";
       break;
     }
@@ -250,21 +422,30 @@ TrainResult Trainer::train() {
       result.stopped_by = "early_stopping";
       break;
     }
-    if (m.s.training.max_time_minutes > 0 && seconds_since(session_start) >= m.s.training.max_time_minutes * 60) {
+    if (flags[1] > 0) {
       result.stopped_by = "max_time";
       break;
     }
+    const bool checkpoint_by_time = flags[2] > 0;
     const auto t0 = Clock::now();
     std::map<std::string, double> metrics;
-    const bool ok = m.train_step(metrics);
+    const auto outcome = m.train_step(metrics);
     const double dt = seconds_since(t0);
     m.train_seconds += dt;
-    if (!ok) {
+    if (outcome == Impl::StepOutcome::ScaleOverflow) {
+      ++m.skipped_steps;
+      spdlog::info("step {}: fp16 gradients overflowed at loss scale {}; step skipped, scale now {}", m.step + 1,
+                   metrics["loss_scale"], m.scaler.scale());
+      m.log_record({{"type", "event"}, {"event", "loss_scale_overflow"}, {"step", m.step},
+                    {"loss_scale", m.scaler.scale()}});
+      continue;
+    }
+    if (outcome == Impl::StepOutcome::NonFinite) {
       ++m.skipped_steps;
       ++m.nonfinite_in_a_row;
       spdlog::warn("step {}: non-finite loss or gradient (loss {}, grad norm {}); step skipped ({} in a row)", m.step + 1,
                    metrics["loss"], metrics["grad_norm"], m.nonfinite_in_a_row);
-      m.metrics->write({{"type", "event"}, {"event", "nonfinite_step_skipped"}, {"step", m.step}});
+      m.log_record({{"type", "event"}, {"event", "nonfinite_step_skipped"}, {"step", m.step}});
       if (m.nonfinite_in_a_row >= m.s.training.max_nonfinite_in_a_row) {
         const auto dir = m.save_checkpoint();
         bf::fail("training stopped: " + std::to_string(m.nonfinite_in_a_row) +
@@ -275,7 +456,7 @@ TrainResult Trainer::train() {
     }
     m.nonfinite_in_a_row = 0;
     ++m.step;
-    window_tokens += static_cast<double>(m.task.tokens_in_step());
+    window_tokens += static_cast<double>(m.task.tokens_in_step()) * m.comm.world_size();
     window_seconds += dt;
     const double tokens_per_s = window_seconds > 0 ? window_tokens / window_seconds : 0;
     progress.update(m.step, {{"loss", metrics["loss"]}, {"lr", metrics["lr"]}, {"tokens/s", tokens_per_s}});
@@ -284,16 +465,26 @@ TrainResult Trainer::train() {
       for (const auto& [k, v] : metrics) record[k] = v;
       record["tokens_per_s"] = tokens_per_s;
       record["skipped_steps"] = m.skipped_steps;
-      m.metrics->write(record);
+      if (m.comm.world_size() > 1) {
+        record["world_size"] = m.comm.world_size();
+        record["allreduce_share"] = window_seconds > 0 ? m.allreduce_seconds / window_seconds : 0.0;
+      }
+      m.log_record(record);
       window_tokens = window_seconds = 0;
+      m.allreduce_seconds = 0;
     }
     if (m.s.eval.every_steps > 0 && m.step % m.s.eval.every_steps == 0) m.run_eval();
     const bool by_steps = m.s.checkpoint.every_steps > 0 && m.step % m.s.checkpoint.every_steps == 0;
-    const bool by_time =
-        m.s.checkpoint.every_minutes > 0 && seconds_since(last_checkpoint_time) >= m.s.checkpoint.every_minutes * 60.0;
-    if (by_steps || by_time) {
-      last_checkpoint_dir = m.save_checkpoint();
-      last_checkpoint_step = m.step;
+    if (by_steps || checkpoint_by_time) {
+      const auto dir = m.periodic_checkpoint();
+      // Only rank 0 knows whether the write failed (on_write_error: continue);
+      // every rank must agree, or they would disagree on the final checkpoint.
+      std::vector<double> failed{m.comm.is_main() && dir.empty() ? 1.0 : 0.0};
+      if (m.comm.world_size() > 1) m.comm.sum(failed);
+      if (failed[0] == 0) {
+        last_checkpoint_dir = dir;
+        last_checkpoint_step = m.step;
+      }
       last_checkpoint_time = Clock::now();
     }
   }
@@ -305,7 +496,7 @@ TrainResult Trainer::train() {
   result.final_checkpoint = last_checkpoint_dir;
   result.steps = m.step;
   result.last_eval = m.last_eval;
-  if (finished) {
+  if (finished && m.comm.is_main()) {
     // The run's product: an HF model directory, written whole or not at all.
     const auto model_dir = (fs::path(m.run_dir) / "model").string();
     const auto tmp = model_dir + ".tmp";
@@ -315,8 +506,8 @@ TrainResult Trainer::train() {
     fs::rename(tmp, model_dir);
     result.model_dir = model_dir;
   }
-  m.metrics->write({{"type", "event"}, {"event", "stopped"}, {"reason", result.stopped_by}, {"step", m.step}});
-  m.metrics->flush_sync();
+  m.log_record({{"type", "event"}, {"event", "stopped"}, {"reason", result.stopped_by}, {"step", m.step}});
+  if (m.metrics) m.metrics->flush_sync();
   m.write_report(finished ? "finished" : "stopped (" + result.stopped_by + ")");
   spdlog::info("stopped by {} at step {}; checkpoint {}", result.stopped_by, m.step, result.final_checkpoint);
   return result;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "train/collective.h"
 #include "train/task.h"
 #include "train/train_config.h"
 
@@ -39,9 +40,14 @@ struct TrainResult {
 
 class Trainer {
  public:
-  Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device);
-  // Restores model, optimizer, RNG, data cursor, step and counters.
-  void resume_from(const std::string& checkpoint_dir);
+  // `comm` joins the other processes of a data-parallel run (nullptr: one
+  // process). Every rank runs the same loop; rank 0 alone writes checkpoints,
+  // metrics, reports and the final model.
+  Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, Collective* comm = nullptr);
+  // Restores model, optimizer, RNG (this rank's), data cursor, step and
+  // counters. A checkpoint of another world size is refused unless allowed
+  // (the data order then differs from an uninterrupted run).
+  void resume_from(const std::string& checkpoint_dir, bool allow_world_size_change = false);
   TrainResult train();
 
  private:

@@ -1,15 +1,23 @@
 #include "util/fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "util/error.h"
 
@@ -34,6 +42,55 @@ class Fd {
  private:
   int fd_;
 };
+
+// Testing hooks (fs.h), read once from the environment.
+struct FaultHooks {
+  std::optional<std::uint64_t> write_limit;     // BERTFORGE_FAULT_WRITE_LIMIT_BYTES
+  std::optional<std::uint64_t> write_failures;  // BERTFORGE_FAULT_WRITE_FAILURES
+  std::uint64_t delay_ms = 0;                   // BERTFORGE_FAULT_WRITE_DELAY_MS
+};
+
+std::optional<std::uint64_t> env_count(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || text[0] == '-') fail(std::string(name) + "='" + text + "': not a count");
+  std::fprintf(stderr, "warning: testing hook %s=%s is set (atomic file writes are being sabotaged)\n", name, text);
+  return v;
+}
+
+const FaultHooks& fault_hooks() {
+  static const FaultHooks hooks = [] {
+    FaultHooks h;
+    h.write_limit = env_count("BERTFORGE_FAULT_WRITE_LIMIT_BYTES");
+    h.write_failures = env_count("BERTFORGE_FAULT_WRITE_FAILURES");
+    h.delay_ms = env_count("BERTFORGE_FAULT_WRITE_DELAY_MS").value_or(0);
+    return h;
+  }();
+  return hooks;
+}
+
+std::atomic<std::uint64_t> g_fault_bytes{0};     // written under the limit so far
+std::atomic<std::uint64_t> g_fault_failures{0};  // writes failed by the hook so far
+
+// How many of `want` bytes the write-limit hook lets this write have; 0 means
+// "the disk is full" (the caller fails with ENOSPC).
+std::size_t fault_allowance(std::size_t want) {
+  const auto& h = fault_hooks();
+  if (!h.write_limit || want == 0) return want;
+  if (h.write_failures && g_fault_failures.load() >= *h.write_failures) return want;  // space is back
+  std::uint64_t used = g_fault_bytes.load();
+  while (true) {
+    if (used >= *h.write_limit) {
+      ++g_fault_failures;
+      return 0;
+    }
+    const std::uint64_t n = std::min<std::uint64_t>(want, *h.write_limit - used);
+    if (g_fault_bytes.compare_exchange_weak(used, used + n)) return static_cast<std::size_t>(n);
+  }
+}
 
 }  // namespace
 
@@ -62,8 +119,24 @@ void write_file_atomic(const std::string& path, std::string_view data) {
     if (fd.get() < 0) fail(path + ": cannot create " + tmp + ": " + errno_text());
     const char* p = data.data();
     std::size_t left = data.size();
+    // BERTFORGE_FAULT_WRITE_DELAY_MS: pause half-way, the temporary file half written.
+    const std::size_t pause_at = fault_hooks().delay_ms > 0 ? data.size() / 2 : data.size() + 1;
+    bool paused = false;
     while (left > 0) {
-      ssize_t n = ::write(fd.get(), p, left);
+      const std::size_t done = data.size() - left;
+      std::size_t chunk = left;
+      if (!paused && done < pause_at && pause_at < data.size()) chunk = pause_at - done;
+      if (!paused && done == pause_at) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault_hooks().delay_ms));
+        paused = true;
+      }
+      chunk = fault_allowance(chunk);
+      ssize_t n = -1;
+      if (chunk == 0) {
+        errno = ENOSPC;  // BERTFORGE_FAULT_WRITE_LIMIT_BYTES: the "disk" is full
+      } else {
+        n = ::write(fd.get(), p, chunk);
+      }
       if (n < 0) {
         if (errno == EINTR) continue;
         const std::string why = errno_text();
@@ -85,6 +158,24 @@ void write_file_atomic(const std::string& path, std::string_view data) {
     fail(path + ": rename failed: " + why);
   }
   fsync_path(dir.string());
+}
+
+int remove_stale_temp_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto mark = name.rfind(".tmp.");
+    if (name.empty() || name[0] != '.' || mark == std::string::npos || mark == 0) continue;
+    const std::string digits = name.substr(mark + 5);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
+    std::error_code rm;
+    if (entry.is_regular_file(rm) && fs::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
 }
 
 bool path_exists(const std::string& path) {

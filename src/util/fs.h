@@ -10,8 +10,22 @@
 namespace bf {
 
 std::string read_file(const std::string& path);
+
+// Testing hooks for the fault-injection tests (docs/reliability.md), read once
+// from the environment; never set them in real runs:
+//   BERTFORGE_FAULT_WRITE_LIMIT_BYTES=N  write_file_atomic fails with ENOSPC
+//       ("No space left on device") once this process has written N bytes
+//       through it: a disk filling up.
+//   BERTFORGE_FAULT_WRITE_FAILURES=K     with the limit: only the first K writes
+//       fail, then space is back (a transient disk-full).
+//   BERTFORGE_FAULT_WRITE_DELAY_MS=M     every write_file_atomic pauses M ms with
+//       its temporary file half written, so a SIGKILL can land mid-write.
 void write_file_atomic(const std::string& path, std::string_view data);
 void fsync_path(const std::string& path);  // file or directory
+// Removes the temporary files (".NAME.tmp.PID") that write_file_atomic calls of
+// processes no longer running left in `dir` when they were killed. Returns how
+// many; errors are ignored (a leftover is only litter, never read).
+int remove_stale_temp_files(const std::string& dir);
 bool path_exists(const std::string& path);
 
 // Read-only memory map of a whole file. Empty files map to a null pointer.

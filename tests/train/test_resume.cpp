@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -101,4 +102,47 @@ TEST_CASE("resume is bit-identical across an epoch boundary", "[train][resume]")
   // A corpus smaller than 6 steps of 8 sequences: the run wraps into later epochs.
   const double epochs = check_contract({"training.batch_size=8"}, 70);
   REQUIRE(epochs > 1.0);
+}
+
+TEST_CASE("resume is bit-identical with dynamic loss scaling (the scaler's state is checkpointed)",
+          "[train][resume][fp16]") {
+  check_contract({"training.loss_scaling=dynamic", "training.loss_scale_growth_interval=2"});
+}
+
+TEST_CASE("dynamic loss scaling: power-of-two scales change no loss; overflowing steps are skipped, not fatal",
+          "[train][fp16]") {
+  const auto dir = test::temp_dir("loss-scaling");
+  auto plain = test::tiny_run_config(dir);
+  plain.run.output_dir = dir + "/plain";
+  REQUIRE(run(plain).steps == 6);
+  auto scaled = test::tiny_run_config(dir, {"training.loss_scaling=dynamic"});
+  scaled.run.output_dir = dir + "/scaled";
+  REQUIRE(run(scaled).steps == 6);
+  const auto a = train_records(dir + "/plain");
+  const auto b = train_records(dir + "/scaled");
+  REQUIRE(a.size() == 6);
+  for (const auto& [step, record] : a) {
+    INFO("step " << step);
+    REQUIRE(record["loss"].get<double>() == b.at(step)["loss"].get<double>());
+    REQUIRE(b.at(step)["loss_scale"].get<double>() == 65536.0);
+  }
+
+  // A scale of 2^127 overflows fp32 gradients: those steps are skipped and
+  // the scale halved until the gradients fit, then training goes on (more
+  // overflows in a row than max_nonfinite_in_a_row, which they do not count toward).
+  auto huge = test::tiny_run_config(dir, {"training.loss_scaling=dynamic", "training.loss_scale_init=1.7014118346046923e38",
+                                          "training.max_nonfinite_in_a_row=1"});
+  huge.run.output_dir = dir + "/huge";
+  const auto result = run(huge);
+  REQUIRE(result.steps == 6);
+  int overflows = 0;
+  std::ifstream in(dir + "/huge/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line))
+    if (nlohmann::json::parse(line).value("event", "") == "loss_scale_overflow") ++overflows;
+  INFO(overflows << " overflow events");
+  REQUIRE(overflows > huge.training.max_nonfinite_in_a_row);
+  const auto c = train_records(dir + "/huge");
+  REQUIRE(c.rbegin()->second["loss_scale"].get<double>() < 1.0e38);
+  REQUIRE(std::isfinite(c.rbegin()->second["loss"].get<double>()));
 }

@@ -1,0 +1,25 @@
+#pragma once
+// A train::Collective on PyTorch's c10d: rendezvous through a TCPStore on
+// MASTER_ADDR:MASTER_PORT (rank 0 serves it), then ProcessGroupGloo on CPU or
+// ProcessGroupNCCL on CUDA (when built against a CUDA LibTorch). Gradients
+// are averaged in flat buckets, every bucket's all-reduce in flight at once.
+// Every collective has the configured timeout, and any failure (a rank died,
+// a timeout) becomes an error that ends this rank: no hang forever.
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "dist/dist_env.h"
+#include "train/collective.h"
+#include "train/distributed_section.h"
+
+namespace bf::dist {
+
+// Blocks until all world_size ranks have joined (or the timeout passes).
+std::unique_ptr<train::Collective> connect(const DistEnv& env, const train::DistributedSection& config,
+                                           torch::Device device);
+
+// The backend `auto` picks for a device; a name that cannot work there is an error.
+std::string resolve_backend(const std::string& configured, torch::Device device);
+
+}  // namespace bf::dist

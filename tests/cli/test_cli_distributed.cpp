@@ -1,0 +1,224 @@
+// Data-parallel runs on loopback through the CLI: `bertforge launch` with two
+// Gloo ranks equals one process with the whole batch, resumes exactly, and a
+// rank that dies takes the others down with an error instead of a hang.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+#include "../finetune/ft_fixture.h"
+#include "../train/train_fixture.h"
+#include "cli_runner.h"
+#include "io/safetensors.h"
+#include "train/collective.h"
+#include "util/fs.h"
+
+using namespace bf;
+
+namespace {
+
+std::map<std::int64_t, double> metric_by_step(const std::string& run_dir, const std::string& type,
+                                              const std::string& key) {
+  std::map<std::int64_t, double> out;
+  std::ifstream in(run_dir + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == type && j.contains(key)) out[j["step"].get<std::int64_t>()] = j[key].get<double>();
+  }
+  return out;
+}
+
+// A port per test and process, so parallel ctest jobs do not meet each other.
+int free_port(int offset) { return 20000 + static_cast<int>(::getpid() % 20000) + offset; }
+
+std::string pretrain_config(const std::string& dir) {
+  const auto yaml = test::tiny_run_yaml(dir, test::tiny_corpus(dir), test::wordpiece_dir(dir));
+  const auto path = dir + "/run.yaml";
+  write_file_atomic(path, yaml);
+  return path;
+}
+
+double max_weight_difference(const std::string& a, const std::string& b) {
+  io::SafetensorsReader ra(a), rb(b);
+  double worst = 0;
+  for (const auto& e : ra.entries()) {
+    const auto x = ra.load(e.name).to(torch::kFloat64);
+    const auto y = rb.load(e.name).to(torch::kFloat64);
+    worst = std::max(worst, (x - y).abs().max().item<double>());
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("gather_strided_rows restores the order of rows split over ranks; one process is the identity",
+          "[dist]") {
+  auto& one = train::single_process();
+  REQUIRE(one.world_size() == 1);
+  auto rows = torch::arange(10).view({5, 2});
+  REQUIRE(torch::equal(train::gather_strided_rows(one, rows, 5), rows));
+  std::vector<double> v{1.5, 2.0};
+  one.sum(v);
+  REQUIRE(v == std::vector<double>{1.5, 2.0});
+}
+
+TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weights)", "[cli][dist]") {
+  const auto dir = test::temp_dir("cli-dist-equal");
+  const auto cfg = pretrain_config(dir);
+  // Dropout draws differ between one process and two ranks; without it the runs are the same computation.
+  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
+                             " --set training.max_steps=20 --set eval.every_steps=10";
+  auto one = test::run_bertforge("pretrain --config " + cfg + common + " --set training.batch_size=8 --set run.output_dir=" +
+                                 dir + "/one");
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);
+  auto two = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(0)) +
+                                 " -- pretrain --config " + cfg + common +
+                                 " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
+  INFO(two.output);
+  REQUIRE(two.exit_code == 0);
+
+  const auto a = metric_by_step(dir + "/one", "train", "loss");
+  const auto b = metric_by_step(dir + "/two", "train", "loss");
+  REQUIRE(a.size() == 20);
+  REQUIRE(b.size() == 20);
+  // fp32 sums in another order (all-reduce vs one batch): equal to ~1e-6 relative.
+  for (const auto& [step, loss] : a) {
+    INFO("step " << step << ": " << loss << " vs " << b.at(step));
+    REQUIRE(std::abs(b.at(step) - loss) <= 1e-4 * std::abs(loss));
+  }
+  const auto eval_a = metric_by_step(dir + "/one", "eval", "mlm_loss");
+  const auto eval_b = metric_by_step(dir + "/two", "eval", "mlm_loss");
+  REQUIRE(eval_a.size() == 2);
+  for (const auto& [step, v] : eval_a) REQUIRE(std::abs(eval_b.at(step) - v) <= 1e-4 * std::abs(v));
+  const double diff = max_weight_difference(dir + "/one/model/model.safetensors", dir + "/two/model/model.safetensors");
+  INFO("largest weight difference " << diff);
+  REQUIRE(diff < 1e-4);
+  // Rank 0 alone writes the run directory; the others leave no trace there.
+  REQUIRE(read_file(dir + "/two/config.yaml").find("distributed:") != std::string::npos);
+}
+
+TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one; other world sizes are refused",
+          "[cli][dist][resume]") {
+  const auto dir = test::temp_dir("cli-dist-resume");
+  const auto cfg = pretrain_config(dir);
+  const std::string common = " --set training.max_steps=12 --set checkpoint.every_steps=4";
+  auto launch = [&](int port_offset, const std::string& args) {
+    return test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(port_offset)) +
+                               " -- pretrain --config " + cfg + common + args);
+  };
+  auto straight = launch(10, " --set run.output_dir=" + dir + "/straight");
+  INFO(straight.output);
+  REQUIRE(straight.exit_code == 0);
+  auto first = launch(11, " --set run.output_dir=" + dir + "/stopped --set training.session_steps=6");
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(metric_by_step(dir + "/stopped", "train", "loss").size() == 6);
+  auto rest = launch(12, " --set run.output_dir=" + dir + "/stopped --resume");
+  INFO(rest.output);
+  REQUIRE(rest.exit_code == 0);
+
+  // With dropout on: each rank's generator is saved and restored, so the runs are bit-identical.
+  const auto a = metric_by_step(dir + "/straight", "train", "loss");
+  const auto b = metric_by_step(dir + "/stopped", "train", "loss");
+  REQUIRE(a.size() == 12);
+  REQUIRE(b.size() == 12);
+  for (const auto& [step, loss] : a) {
+    INFO("step " << step);
+    REQUIRE(b.at(step) == loss);
+  }
+  REQUIRE(read_file(dir + "/straight/model/model.safetensors") == read_file(dir + "/stopped/model/model.safetensors"));
+
+  auto single = test::run_bertforge("pretrain --config " + cfg + common + " --set run.output_dir=" + dir +
+                                    "/straight --set training.max_steps=14 --resume");
+  INFO(single.output);
+  REQUIRE(single.exit_code != 0);
+  REQUIRE_THAT(single.output, Catch::Contains("written by 2 process(es), this run has 1"));
+}
+
+TEST_CASE("a rank killed mid-run: the other exits with an error within the timeout; the last checkpoint resumes",
+          "[cli][dist]") {
+  const auto dir = test::temp_dir("cli-dist-kill");
+  const auto cfg = pretrain_config(dir);
+  const std::string bin = test::bertforge_bin();
+  const int port = free_port(20);
+  auto start_rank = [&](int rank) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::setenv("RANK", std::to_string(rank).c_str(), 1);
+      ::setenv("WORLD_SIZE", "2", 1);
+      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+      const std::string log = dir + "/rank" + std::to_string(rank) + ".log";
+      FILE* f = std::freopen(log.c_str(), "w", stderr);
+      (void)f;
+      ::execl(bin.c_str(), bin.c_str(), "pretrain", "--config", cfg.c_str(), "--set", "training.max_steps=100000",
+              "--set", "checkpoint.every_steps=2", "--set", "distributed.timeout_seconds=20", "--set",
+              "eval.every_steps=0", static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    return pid;
+  };
+  const pid_t rank0 = start_rank(0);
+  const pid_t rank1 = start_rank(1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while (metric_by_step(dir + "/run", "train", "loss").size() < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(metric_by_step(dir + "/run", "train", "loss").size() >= 5);
+  ::kill(rank1, SIGKILL);
+  const auto killed_at = std::chrono::steady_clock::now();
+  int status = 0;
+  ::waitpid(rank1, &status, 0);
+  ::waitpid(rank0, &status, 0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  const auto log0 = read_file(dir + "/rank0.log");
+  INFO(log0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) != 0);
+  REQUIRE(seconds < 60);  // the configured timeout is 20 s; a broken connection is usually seen at once
+  REQUIRE_THAT(log0, Catch::Contains("distributed:"));
+
+  // The newest complete checkpoint carries on, with both ranks.
+  auto resumed = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(21)) +
+                                     " -- pretrain --config " + cfg +
+                                     " --set training.max_steps=100000 --set checkpoint.every_steps=2"
+                                     " --set eval.every_steps=0 --set training.session_steps=2 --resume");
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  REQUIRE_THAT(resumed.output, Catch::Contains("resumed from"));
+}
+
+TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch, dev metrics gathered",
+          "[cli][dist]") {
+  const auto dir = test::temp_dir("cli-dist-finetune");
+  const auto train = test::sst2_slice("train", dir + "/train.tsv", 96);
+  const auto dev = test::sst2_slice("dev", dir + "/dev.tsv", 37);  // not a multiple of 2: one rank has more
+  test::write_text(dir + "/ft.yaml", test::tiny_finetune_yaml(dir, train, dev));
+  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
+                             " --set model.classifier_dropout=0 --set training.max_steps=6";
+  auto one = test::run_bertforge("finetune --config " + dir + "/ft.yaml" + common +
+                                 " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);
+  auto two = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(30)) +
+                                 " -- finetune --config " + dir + "/ft.yaml" + common +
+                                 " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
+  INFO(two.output);
+  REQUIRE(two.exit_code == 0);
+  const auto a = metric_by_step(dir + "/one", "train", "loss");
+  const auto b = metric_by_step(dir + "/two", "train", "loss");
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  for (const auto& [step, loss] : a) REQUIRE(std::abs(b.at(step) - loss) <= 1e-4 * std::abs(loss));
+  const auto acc_a = metric_by_step(dir + "/one", "eval", "accuracy");
+  const auto acc_b = metric_by_step(dir + "/two", "eval", "accuracy");
+  REQUIRE(acc_a.size() == 2);
+  for (const auto& [step, v] : acc_a) REQUIRE(acc_b.at(step) == Approx(v));
+}
