@@ -129,10 +129,44 @@ std::string find_weights_file(const std::string& model_dir) {
   bf::fail(model_dir + ": no model.safetensors or pytorch_model.bin in this model directory");
 }
 
+namespace {
+
+// A config.json from a stranger must not make us allocate more than its
+// weights file can hold: the embeddings and encoder layers it describes need
+// at least this many bytes (2 per parameter, the smallest dtype we load).
+void check_config_fits_weights(const model::BertConfig& c, const std::string& config_path,
+                               const std::string& weights_path) {
+  const double h = static_cast<double>(c.hidden_size), i = static_cast<double>(c.intermediate_size);
+  const double embeddings =
+      (static_cast<double>(c.vocab_size) + static_cast<double>(c.max_position_embeddings) +
+       static_cast<double>(c.type_vocab_size)) * h;
+  const double layers = static_cast<double>(c.num_hidden_layers) * (4.0 * h * h + 2.0 * h * i);
+  const double min_bytes = 2.0 * (embeddings + layers);
+  std::error_code ec;
+  const auto size = fs::file_size(weights_path, ec);
+  if (ec) return;  // the weights loader reports an unreadable file itself
+  if (min_bytes > static_cast<double>(size))
+    bf::fail(config_path + ": its sizes (vocab_size " + std::to_string(c.vocab_size) + ", hidden_size " +
+             std::to_string(c.hidden_size) + ", " + std::to_string(c.num_hidden_layers) +
+             " layers, intermediate_size " + std::to_string(c.intermediate_size) + ") need at least " +
+             std::to_string(static_cast<long long>(min_bytes / 1e6)) + " MB of weights, but " + weights_path +
+             " has " + std::to_string(size) + " bytes: the config does not belong to these weights");
+}
+
+}  // namespace
+
 model::BertConfig load_model_config(const std::string& model_dir) {
   const auto path = (fs::path(model_dir) / "config.json").string();
   if (!bf::path_exists(path)) bf::fail(model_dir + ": no config.json (is this a model directory?)");
-  return model::BertConfig::load(path);
+  auto config = model::BertConfig::load(path);
+  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+    const auto weights = (fs::path(model_dir) / name).string();
+    if (bf::path_exists(weights)) {
+      check_config_fits_weights(config, path, weights);
+      break;
+    }
+  }
+  return config;
 }
 
 void save_model_dir(const std::string& dir, const torch::nn::Module& model, const model::BertConfig& config,

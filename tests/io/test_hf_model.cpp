@@ -12,6 +12,7 @@
 #include "model/bert_for_pretraining.h"
 #include "model/bert_for_sequence_classification.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 using namespace bf;
 
@@ -136,4 +137,17 @@ TEST_CASE("classification export and import keep the label maps and outputs", "[
   auto x = net->as<model::BertForSequenceClassification>()->forward(in.input_ids, in.token_type_ids, in.attention_mask);
   auto y = copy->as<model::BertForSequenceClassification>()->forward(in.input_ids, in.token_type_ids, in.attention_mask);
   REQUIRE(torch::equal(x.logits, y.logits));
+}
+
+TEST_CASE("a config.json whose sizes its weights cannot hold is refused before anything is allocated", "[io][hf]") {
+  const auto dir = test::temp_dir("hf-huge-config");
+  const auto config = small_config();
+  auto net = model::make_model(config, model::Architecture::PreTraining);
+  io::save_model_dir(dir, *net, config);
+  REQUIRE_NOTHROW(io::load_model_config(dir));
+  auto json = nlohmann::json::parse(read_file(dir + "/config.json"));
+  json["vocab_size"] = 4000000000LL;  // 4e9 x 128 floats: 2 TB if believed
+  write_file_atomic(dir + "/config.json", json.dump());
+  REQUIRE_THROWS_WITH(io::load_model_config(dir), Catch::Contains("config.json") &&
+                                                      Catch::Contains("does not belong to these weights"));
 }
