@@ -43,6 +43,7 @@ void refuse_unsafe_changes(const std::string& checkpoint_dir, const std::string&
                            bool allowed) {
   std::string unsafe;
   for (const auto& c : train::diff_yaml_configs(saved, now)) {
+    if (train::is_added_with_default(c)) continue;
     if (train::is_safe_resume_change(c.key)) {
       spdlog::info("resume: {} changed {} -> {}", c.key, c.before, c.after);
       continue;

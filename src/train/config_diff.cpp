@@ -37,6 +37,20 @@ std::vector<ConfigChange> diff_yaml_configs(const std::string& before_yaml, cons
   return changes;
 }
 
+bool is_added_with_default(const ConfigChange& c) {
+  // Keys added after checkpoints were written, whose defaults do what the
+  // older code did: a checkpoint without them resumes as if they were set so.
+  static const std::map<std::string, std::string> defaults = {
+      {"training.loss_scaling", "auto"},
+      {"training.loss_scale_init", "65536"},
+      {"training.loss_scale_growth_interval", "2000"},
+      {"checkpoint.on_write_error", "stop"},
+  };
+  if (c.before != "(absent)") return false;
+  auto it = defaults.find(c.key);
+  return it != defaults.end() && it->second == c.after;
+}
+
 bool is_safe_resume_change(const std::string& key) {
   static const char* safe_prefixes[] = {"training.max_steps", "training.max_epochs", "training.max_time_minutes",
                                         "training.session_steps",

@@ -18,4 +18,8 @@ std::vector<ConfigChange> diff_yaml_configs(const std::string& before_yaml, cons
 // often it evaluates, checkpoints and logs, and how many threads it uses.
 bool is_safe_resume_change(const std::string& key);
 
+// A key the saved config lacks because it was added to bertforge later, now
+// at the default that keeps the older behaviour (e.g. training.loss_scaling: auto).
+bool is_added_with_default(const ConfigChange& change);
+
 }  // namespace bf::train
