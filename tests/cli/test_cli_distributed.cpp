@@ -44,6 +44,21 @@ std::string pretrain_config(const std::string& dir) {
   return path;
 }
 
+// `bertforge launch` with two workers on loopback running `command`.
+test::CommandResult launch_two(int port_offset, const std::string& command) {
+  return test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(port_offset)) +
+                             " -- " + command);
+}
+
+// Two runs' per-step values agree within `relative` (fp32 sums in another order).
+void require_close_by_step(const std::map<std::int64_t, double>& a, const std::map<std::int64_t, double>& b,
+                           double relative) {
+  for (const auto& [step, v] : a) {
+    INFO("step " << step << ": " << v << " vs " << b.at(step));
+    REQUIRE(std::abs(b.at(step) - v) <= relative * std::abs(v));
+  }
+}
+
 double max_weight_difference(const std::string& a, const std::string& b) {
   io::SafetensorsReader ra(a), rb(b);
   double worst = 0;
@@ -78,9 +93,8 @@ TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weigh
                                  dir + "/one");
   INFO(one.output);
   REQUIRE(one.exit_code == 0);
-  auto two = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(0)) +
-                                 " -- pretrain --config " + cfg + common +
-                                 " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
+  auto two = launch_two(0, "pretrain --config " + cfg + common + " --set training.batch_size=4 --set run.output_dir=" +
+                              dir + "/two");
   INFO(two.output);
   REQUIRE(two.exit_code == 0);
 
@@ -89,14 +103,11 @@ TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weigh
   REQUIRE(a.size() == 20);
   REQUIRE(b.size() == 20);
   // fp32 sums in another order (all-reduce vs one batch): equal to ~1e-6 relative.
-  for (const auto& [step, loss] : a) {
-    INFO("step " << step << ": " << loss << " vs " << b.at(step));
-    REQUIRE(std::abs(b.at(step) - loss) <= 1e-4 * std::abs(loss));
-  }
+  require_close_by_step(a, b, 1e-4);
   const auto eval_a = metric_by_step(dir + "/one", "eval", "mlm_loss");
   const auto eval_b = metric_by_step(dir + "/two", "eval", "mlm_loss");
   REQUIRE(eval_a.size() == 2);
-  for (const auto& [step, v] : eval_a) REQUIRE(std::abs(eval_b.at(step) - v) <= 1e-4 * std::abs(v));
+  require_close_by_step(eval_a, eval_b, 1e-4);
   const double diff = max_weight_difference(dir + "/one/model/model.safetensors", dir + "/two/model/model.safetensors");
   INFO("largest weight difference " << diff);
   REQUIRE(diff < 1e-4);
@@ -110,8 +121,7 @@ TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one
   const auto cfg = pretrain_config(dir);
   const std::string common = " --set training.max_steps=12 --set checkpoint.every_steps=4";
   auto launch = [&](int port_offset, const std::string& args) {
-    return test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(port_offset)) +
-                               " -- pretrain --config " + cfg + common + args);
+    return launch_two(port_offset, "pretrain --config " + cfg + common + args);
   };
   auto straight = launch(10, " --set run.output_dir=" + dir + "/straight");
   INFO(straight.output);
@@ -186,8 +196,7 @@ TEST_CASE("a rank killed mid-run: the other exits with an error within the timeo
   REQUIRE_THAT(log0, Catch::Contains("distributed:"));
 
   // The newest complete checkpoint carries on, with both ranks.
-  auto resumed = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(21)) +
-                                     " -- pretrain --config " + cfg +
+  auto resumed = launch_two(21, "pretrain --config " + cfg +
                                      " --set training.max_steps=100000 --set checkpoint.every_steps=2"
                                      " --set eval.every_steps=0 --set training.session_steps=2 --resume");
   INFO(resumed.output);
@@ -207,8 +216,7 @@ TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch,
                                  " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
   INFO(one.output);
   REQUIRE(one.exit_code == 0);
-  auto two = test::run_bertforge("launch --nproc-per-node 2 --master-port " + std::to_string(free_port(30)) +
-                                 " -- finetune --config " + dir + "/ft.yaml" + common +
+  auto two = launch_two(30, "finetune --config " + dir + "/ft.yaml" + common +
                                  " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
   INFO(two.output);
   REQUIRE(two.exit_code == 0);
@@ -216,7 +224,7 @@ TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch,
   const auto b = metric_by_step(dir + "/two", "train", "loss");
   REQUIRE(a.size() == 6);
   REQUIRE(b.size() == 6);
-  for (const auto& [step, loss] : a) REQUIRE(std::abs(b.at(step) - loss) <= 1e-4 * std::abs(loss));
+  require_close_by_step(a, b, 1e-4);
   const auto acc_a = metric_by_step(dir + "/one", "eval", "accuracy");
   const auto acc_b = metric_by_step(dir + "/two", "eval", "accuracy");
   REQUIRE(acc_a.size() == 2);
