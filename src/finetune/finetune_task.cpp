@@ -211,8 +211,10 @@ std::string FinetuneTask::best_model_dir() const { return (fs::path(config_.run.
 // gathered so all ranks compute the same metrics (and the same decisions).
 torch::Tensor FinetuneTask::dev_logits() {
   if (comm_.world_size() == 1) return predict_logits(model_, *dev_, config_.eval.batch_size, pad_id_, device_);
-  Dataset part = *dev_;
-  part.examples.clear();
+  Dataset part;  // this rank's share: the same file and task, every world_size-th example
+  part.path = dev_->path;
+  part.task = dev_->task;
+  part.num_labels = dev_->num_labels;
   for (std::size_t k = static_cast<std::size_t>(comm_.rank()); k < dev_->examples.size();
        k += static_cast<std::size_t>(comm_.world_size()))
     part.examples.push_back(dev_->examples[k]);
