@@ -1,8 +1,11 @@
 #include "train/optimizer.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <set>
 
+#include "train/adamw_kernel.h"
 #include "util/error.h"
 
 namespace bf::train {
@@ -109,13 +112,62 @@ std::vector<torch::Tensor> Optimizer::adam_denominators(const Group& g) const {
 
 // Decoupled decay first (p *= 1 - lr*wd), then p -= lr/(1-b1^t) * m / denom.
 // Without bias correction this is exactly Google's p -= lr*(m/(sqrt(v)+eps) + wd*p).
+// Contiguous fp32 CPU tensors take the one-pass kernel (adamw_kernel.h); the
+// rest (CUDA, where foreach ops are already multi-tensor kernels) take the
+// same arithmetic as `_foreach_*` calls.
 void Optimizer::adamw_step(Group& g, double lr, double weight_decay) const {
-  if (weight_decay != 0.0) at::_foreach_mul_(g.params, 1.0 - lr * weight_decay);
-  update_moments(g);
-  const auto denom = adam_denominators(g);
+  Group rest;
+  for (std::size_t i = 0; i < g.params.size(); ++i) {
+    if (takes_fused_kernel(g, i)) {
+      fused_adamw(g, i, lr, weight_decay);
+    } else {
+      rest.params.push_back(g.params[i]);
+      rest.grads.push_back(g.grads[i]);
+      rest.exp_avgs.push_back(g.exp_avgs[i]);
+      rest.exp_avg_sqs.push_back(g.exp_avg_sqs[i]);
+      rest.steps.push_back(g.steps[i]);
+    }
+  }
+  if (rest.empty()) return;
+  if (weight_decay != 0.0) at::_foreach_mul_(rest.params, 1.0 - lr * weight_decay);
+  update_moments(rest);
+  const auto denom = adam_denominators(rest);
   std::vector<at::Scalar> step_sizes;
-  for (auto s : g.steps) step_sizes.emplace_back(-(lr / (config_.bias_correction ? bias_correction(s, config_.beta1) : 1.0)));
-  at::_foreach_addcdiv_(g.params, g.exp_avgs, denom, step_sizes);
+  for (auto s : rest.steps) step_sizes.emplace_back(-(lr / (config_.bias_correction ? bias_correction(s, config_.beta1) : 1.0)));
+  at::_foreach_addcdiv_(rest.params, rest.exp_avgs, denom, step_sizes);
+}
+
+bool Optimizer::takes_fused_kernel(const Group& g, std::size_t i) {
+  for (const auto* t : {&g.params[i], &g.grads[i], &g.exp_avgs[i], &g.exp_avg_sqs[i]}) {
+    if (!t->device().is_cpu() || t->scalar_type() != torch::kFloat32 || !t->is_contiguous() || t->is_sparse())
+      return false;
+  }
+  return g.grads[i].numel() == g.params[i].numel();
+}
+
+void Optimizer::fused_adamw(Group& g, std::size_t i, double lr, double weight_decay) const {
+  // The scalars are computed in double and rounded once, as ATen does with
+  // the Scalars of the foreach path.
+  const std::int64_t step = g.steps[i];
+  AdamwScalars s;
+  s.beta1 = static_cast<float>(config_.beta1);
+  s.one_minus_beta1 = static_cast<float>(1.0 - config_.beta1);
+  s.beta2 = static_cast<float>(config_.beta2);
+  s.one_minus_beta2 = static_cast<float>(1.0 - config_.beta2);
+  s.decay = static_cast<float>(1.0 - lr * weight_decay);
+  s.step_size = static_cast<float>(-(lr / (config_.bias_correction ? bias_correction(step, config_.beta1) : 1.0)));
+  s.sqrt_correction = static_cast<float>(config_.bias_correction ? sqrt_bias_correction(step, config_.beta2) : 1.0);
+  s.eps = static_cast<float>(config_.eps);
+  float* param = g.params[i].data_ptr<float>();
+  const float* grad = g.grads[i].data_ptr<float>();
+  float* exp_avg = g.exp_avgs[i].data_ptr<float>();
+  float* exp_avg_sq = g.exp_avg_sqs[i].data_ptr<float>();
+  // Element-wise, so the result does not depend on how the range is split.
+  at::parallel_for(0, g.params[i].numel(), 1 << 15, [&](std::int64_t begin, std::int64_t end) {
+    adamw_update(param + begin, grad + begin, exp_avg + begin, exp_avg_sq + begin, end - begin, s);
+  });
+  // Written through raw pointers: tell autograd the weight changed in place.
+  g.params[i].unsafeGetTensorImpl()->bump_version();
 }
 
 // update = m_hat/(sqrt(v_hat)+eps) + wd*p; p -= lr * trust * update with

@@ -2,7 +2,8 @@
 // AdamW (torch.optim.AdamW, or Google BERT's AdamWeightDecayOptimizer without
 // bias correction) and LAMB (NVIDIA's BERT recipe), over fp32 master weights.
 //
-// The update runs as a handful of `_foreach_*` calls over each group of
+// AdamW on CPU runs one fused pass per tensor (adamw_kernel.h); LAMB, and
+// AdamW elsewhere, run as a handful of `_foreach_*` calls over each group of
 // parameters (decayed / exempt from decay) instead of many small ops per
 // parameter. Learning rate is an argument of step(): the schedule lives
 // outside, as a pure function of the step (lr_schedule.h).
@@ -99,6 +100,8 @@ class Optimizer {
   void update_moments(Group& g) const;
   std::vector<torch::Tensor> adam_denominators(const Group& g) const;
   void adamw_step(Group& g, double lr, double weight_decay) const;
+  static bool takes_fused_kernel(const Group& g, std::size_t i);
+  void fused_adamw(Group& g, std::size_t i, double lr, double weight_decay) const;
   void lamb_step(Group& g, double lr, double weight_decay) const;
 
   OptimizerConfig config_;

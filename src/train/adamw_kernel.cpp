@@ -1,0 +1,28 @@
+#include "train/adamw_kernel.h"
+
+#include <cmath>
+
+namespace bf::train {
+
+// GCC clones the loop for AVX-512 and AVX2 and picks one at load time, so a
+// generic x86-64 build still runs full-width vector code. Without FMA
+// contraction (CMakeLists.txt) every clone rounds identically, which keeps a
+// run resumed on another CPU on the same numbers.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void adamw_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t n,
+                  const AdamwScalars& s) {
+  const float b1 = s.beta1, b2 = s.beta2, c1 = s.one_minus_beta1, c2 = s.one_minus_beta2;
+  const float decay = s.decay, step_size = s.step_size, correction = s.sqrt_correction, eps = s.eps;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float g = grad[i];
+    const float m = exp_avg[i] * b1 + g * c1;
+    const float v = exp_avg_sq[i] * b2 + c2 * g * g;
+    exp_avg[i] = m;
+    exp_avg_sq[i] = v;
+    param[i] = param[i] * decay + step_size * m / (std::sqrt(v) / correction + eps);
+  }
+}
+
+}  // namespace bf::train
