@@ -46,7 +46,7 @@ infer() {  # name preset extra-args...
   shift 2
   echo "== $name"
   "$bin" bench infer --preset "$preset" --input "$out/sst2_dev_sentences.txt" --tokenizer "$vocab" \
-    --batch 32 --max-texts 256 --json "$out/$name.json" "$@"
+    --batch 32 --max-texts 512 --json "$out/$name.json" "$@"
 }
 
 echo "== GEMM peak" && "$bin" bench gemm

@@ -67,15 +67,12 @@ void run_finetune(const FinetuneOptions& o) {
   const auto device = dp.device;
 
   ft::FinetuneTask task(config, device, dp.comm.get());
-  train::seed_rank_generators(config.run.seed, env.rank);
   train::EvalSection eval;
   eval.every_steps = config.data.dev.empty() ? 0 : task.eval_every_steps();
   eval.batch_size = config.eval.batch_size;
-  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                  eval,       config.checkpoint, config.logging,  resolved};
-  train::Trainer trainer(settings, task, device, dp.comm.get());
-  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir, o.allow_config_change);
-  const auto result = trainer.train();
+  const train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
+                                        eval,       config.checkpoint, config.logging,  resolved};
+  const auto result = train_on_this_rank(task, settings, dp, config.run.seed, checkpoint_dir, o.allow_config_change);
   if (env.rank != 0) return;
   const auto stopped_by = task.early_stopped() ? std::string("early stopping (eval.patience)") : result.stopped_by;
   std::printf("finetune: %s after %lld steps (%.2f epochs)\n", stopped_by.c_str(), static_cast<long long>(result.steps),

@@ -62,12 +62,9 @@ void run_pretrain(const PretrainOptions& o) {
   train::AllReduceSum sum_over_ranks;
   if (dp.comm) sum_over_ranks = [comm = dp.comm.get()](std::vector<double>& v) { comm->sum(v); };
   train::PretrainTask task(config, dp.device, env.rank, env.world_size, sum_over_ranks);
-  train::seed_rank_generators(config.run.seed, env.rank);
-  train::TrainerSettings settings{config.run,     config.optimizer,  config.schedule, config.training,
-                                  config.eval,    config.checkpoint, config.logging,  resolved};
-  train::Trainer trainer(settings, task, dp.device, dp.comm.get());
-  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir, o.allow_config_change);
-  const auto result = trainer.train();
+  const train::TrainerSettings settings{config.run,  config.optimizer,  config.schedule, config.training,
+                                        config.eval, config.checkpoint, config.logging,  resolved};
+  const auto result = train_on_this_rank(task, settings, dp, config.run.seed, checkpoint_dir, o.allow_config_change);
   if (env.rank != 0) return;
   std::printf("pretrain: %s after %lld steps\n", result.stopped_by.c_str(), static_cast<long long>(result.steps));
   for (const auto& [k, v] : result.last_eval) std::printf("  eval %s = %.4f\n", k.c_str(), v);

@@ -108,4 +108,13 @@ DataParallel join_data_parallel(const dist::DistEnv& env, const train::Distribut
   return dp;
 }
 
+train::TrainResult train_on_this_rank(train::TrainingTask& task, const train::TrainerSettings& settings,
+                                      const DataParallel& dp, std::int64_t seed, const std::string& checkpoint_dir,
+                                      bool allow_config_change) {
+  train::seed_rank_generators(seed, dp.env.rank);
+  train::Trainer trainer(settings, task, dp.device, dp.comm.get());
+  if (!checkpoint_dir.empty()) trainer.resume_from(checkpoint_dir, allow_config_change);
+  return trainer.train();
+}
+
 }  // namespace bf::cli

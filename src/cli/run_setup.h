@@ -10,6 +10,7 @@
 #include "dist/dist_env.h"
 #include "train/collective.h"
 #include "train/distributed_section.h"
+#include "train/trainer.h"
 
 namespace bf::cli {
 
@@ -59,5 +60,12 @@ struct DataParallel {
 };
 DataParallel join_data_parallel(const dist::DistEnv& env, const train::DistributedSection& config,
                                 torch::Device device);
+
+// Trains `task` on this rank: gives the rank its dropout stream (after the
+// task was built, since building it seeds the data order), then trains from
+// `checkpoint_dir` when resuming, else from the start.
+train::TrainResult train_on_this_rank(train::TrainingTask& task, const train::TrainerSettings& settings,
+                                      const DataParallel& dp, std::int64_t seed, const std::string& checkpoint_dir,
+                                      bool allow_config_change);
 
 }  // namespace bf::cli
