@@ -1,5 +1,7 @@
 #include "util/runtime.h"
 
+#include "util/large_block_cache.h"
+
 #include <ATen/Parallel.h>
 #include <malloc.h>
 #include <sched.h>
@@ -26,6 +28,8 @@ void tune_allocator() {
   // Never trim the heap top back to the kernel mid-run.
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+  // Blocks above glibc's mmap threshold are kept by our own cache instead.
+  install_large_block_cache(std::size_t{1} << 30);
 }
 
 void set_threads(int threads) {
