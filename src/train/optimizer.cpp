@@ -26,6 +26,11 @@ std::vector<at::Scalar> scalars(const std::vector<std::int64_t>& steps, double (
 double bias_correction(std::int64_t step, double beta) { return 1.0 - std::pow(beta, static_cast<double>(step)); }
 double sqrt_bias_correction(std::int64_t step, double beta) { return std::sqrt(bias_correction(step, beta)); }
 
+// AdamW's signed step: -lr/(1-b1^t), or -lr without bias correction.
+double adam_step_size(const OptimizerConfig& c, std::int64_t step, double lr) {
+  return -(lr / (c.bias_correction ? bias_correction(step, c.beta1) : 1.0));
+}
+
 std::string shape_string(const torch::Tensor& t) {
   std::ostringstream os;
   os << t.sizes();
@@ -133,7 +138,7 @@ void Optimizer::adamw_step(Group& g, double lr, double weight_decay) const {
   update_moments(rest);
   const auto denom = adam_denominators(rest);
   std::vector<at::Scalar> step_sizes;
-  for (auto s : rest.steps) step_sizes.emplace_back(-(lr / (config_.bias_correction ? bias_correction(s, config_.beta1) : 1.0)));
+  for (auto s : rest.steps) step_sizes.emplace_back(adam_step_size(config_, s, lr));
   at::_foreach_addcdiv_(rest.params, rest.exp_avgs, denom, step_sizes);
 }
 
@@ -155,7 +160,7 @@ void Optimizer::fused_adamw(Group& g, std::size_t i, double lr, double weight_de
   s.beta2 = static_cast<float>(config_.beta2);
   s.one_minus_beta2 = static_cast<float>(1.0 - config_.beta2);
   s.decay = static_cast<float>(1.0 - lr * weight_decay);
-  s.step_size = static_cast<float>(-(lr / (config_.bias_correction ? bias_correction(step, config_.beta1) : 1.0)));
+  s.step_size = static_cast<float>(adam_step_size(config_, step, lr));
   s.sqrt_correction = static_cast<float>(config_.bias_correction ? sqrt_bias_correction(step, config_.beta2) : 1.0);
   s.eps = static_cast<float>(config_.eps);
   float* param = g.params[i].data_ptr<float>();
