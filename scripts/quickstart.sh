@@ -12,7 +12,6 @@ BF="$ROOT/build/bertforge"
 OUT=runs/quickstart
 
 say() { printf '\n== quickstart: %s\n' "$*"; }
-available() { "$BF" "$@" --help >/dev/null 2>&1; }
 
 rm -rf "$OUT"
 say "1/4 train a SentencePiece tokenizer on data/pretrain (configs/quickstart_tokenizer.yaml)"
@@ -23,12 +22,9 @@ say "2/4 pretrain a tiny BERT, MLM + NSP (configs/quickstart.yaml)"
 "$BF" pretrain --config configs/quickstart.yaml
 
 say "3/4 fine-tune a classifier from the pretrained model (configs/finetune_quickstart.yaml)"
-if available finetune; then
-  "$BF" finetune --config configs/finetune_quickstart.yaml
-  say "4/4 evaluate the fine-tuned classifier on its held-out set"
-  "$BF" evaluate --model "$OUT/finetune/best_model" --data data/classify/test.tsv
-else
-  echo "fine-tuning: not yet available in this build"
-fi
+"$BF" finetune --config configs/finetune_quickstart.yaml
+
+say "4/4 evaluate the fine-tuned classifier on its held-out set"
+"$BF" evaluate --model "$OUT/finetune/best_model" --data data/classify/test.tsv
 
 say "done: see $OUT/pretrain/report.html and $OUT/finetune/report.html"

@@ -5,6 +5,7 @@
 #   scripts/setup.sh              install + configure + build into build/
 #   scripts/setup.sh --sanitize   the same with ASan + UBSan, into build-asan/
 #   scripts/setup.sh --no-build   install packages only
+#   BERTFORGE_PCH=OFF scripts/setup.sh   configure a new build dir without the precompiled header
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,7 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libutf8proc-dev libxxhash-dev zlib1g-dev
   libgloo-dev             # headers of c10d's ProcessGroupGloo
+  libgoogle-perftools-dev # tcmalloc (minimal), linked as malloc: see docs/performance.md
   catch2
 )
 
@@ -66,7 +68,8 @@ else
 fi
 JOBS="${BERTFORGE_JOBS:-$(nproc)}"
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DBERTFORGE_SANITIZE="$( ((SANITIZE)) && echo ON || echo OFF)" >/dev/null
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DBERTFORGE_SANITIZE="$( ((SANITIZE)) && echo ON || echo OFF)" \
+    -DBERTFORGE_PCH="${BERTFORGE_PCH:-ON}" >/dev/null
 fi
 # A first build takes several minutes on 2 cores (LibTorch headers); its full
 # log is kept, and printed only when it fails.

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the default test suite through
-# ctest. Tests read ../shared beside the repository and fail if it is missing.
+# Installs what is missing, builds, and runs the test suite through ctest.
+# Tests read ../shared beside the repository and fail if it is missing.
 #
-#   scripts/test.sh              default suite (Release build in build/)
-#   scripts/test.sh --sanitize   the same suite under ASan + UBSan (build-asan/)
+#   scripts/test.sh              every test: labels quick + long (Release build in build/)
+#   scripts/test.sh --quick      the quick set only (under ~3 minutes on 2 cores)
+#   scripts/test.sh --sanitize   the same under ASan + UBSan (build-asan/)
 #   scripts/test.sh -R regex     extra arguments go to ctest
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SETUP_ARGS=()
 CTEST_ARGS=()
+LABEL_ARGS=()
 BUILD_DIR="${BERTFORGE_BUILD_DIR:-$ROOT/build}"
 while (($#)); do
   case "$1" in
     --sanitize) SETUP_ARGS+=(--sanitize); BUILD_DIR="${BERTFORGE_BUILD_DIR:-$ROOT/build-asan}" ;;
+    --quick) LABEL_ARGS=(-L quick) ;;
     *) CTEST_ARGS+=("$1") ;;
   esac
   shift
@@ -30,4 +33,4 @@ if [[ " ${SETUP_ARGS[*]-} " == *" --sanitize "* ]]; then
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 fi
 cd "$BUILD_DIR"
-ctest --output-on-failure -j"${BERTFORGE_TEST_JOBS:-$(nproc)}" -L default "${CTEST_ARGS[@]}"
+ctest --output-on-failure -j"${BERTFORGE_TEST_JOBS:-$(nproc)}" "${LABEL_ARGS[@]}" "${CTEST_ARGS[@]}"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "bench/data_bench.h"
 #include "cli/commands.h"
 #include "data/corpus_builder.h"
 #include "data/corpus_stats.h"
@@ -148,52 +149,6 @@ void run_inspect(const InspectArgs& args) {
   }
 }
 
-struct BenchArgs {
-  std::string config;
-  std::vector<std::string> overrides;
-  double seconds = 5;
-  std::int64_t batch = 16;
-  int threads = 0;
-  double step_seconds = 6.0;  // a base-preset step at batch 16, seq 128 on this machine
-  bool reuse = false;         // keep up-to-date shards instead of timing a fresh build
-};
-
-void run_bench(const BenchArgs& args) {
-  DataBuildConfig config = read_data_build_config(args.config, args.overrides);
-  const auto tokenizer = tok::load_tokenizer(config.tokenizer);
-  BuildOptions build_options;
-  build_options.force = !args.reuse;
-  build_options.show_progress = false;
-  const BuildResult built = build_corpus(config.data, *tokenizer, build_options);
-  const int cores = available_cores();
-  if (!built.skipped) std::printf("build: %.1f MB in %.2f s = %.2f MB/s (%d cores)\n", built.raw_bytes / 1e6, built.seconds,
-              built.mb_per_second(), config.data.build_threads > 0 ? static_cast<int>(config.data.build_threads) : cores);
-
-  const int threads = args.threads > 0 ? args.threads : cores;
-  config.data.max_seq_length = 128;
-  config.data.masking = "dynamic";
-  LoaderOptions options = LoaderOptions::from_config(config.data, args.batch, 1234);
-  options.tokenizer = TokenizerInfo::of(*tokenizer);
-  options.num_threads = threads;
-  PretrainLoader loader(options);
-  loader.next();  // warm: the epoch plan, page cache
-  const auto start = std::chrono::steady_clock::now();
-  std::int64_t sequences = 0;
-  double elapsed = 0;
-  while (elapsed < args.seconds) {
-    sequences += loader.next().batch_size();
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  const double rate = sequences / elapsed;
-  const double consumed = args.batch / args.step_seconds;
-  std::printf("loader: %lld sequences in %.2f s = %.0f sequences/s (seq 128, dynamic masking%s, batch %lld, %d threads)\n",
-              static_cast<long long>(sequences), elapsed, rate, config.data.whole_word_masking ? ", whole words" : "",
-              static_cast<long long>(args.batch), threads);
-  std::printf("a base-preset step (batch %lld, seq 128, ~%.1f s) consumes %.1f sequences/s: loader is %.0fx that "
-              "(target >= 20x)\n",
-              static_cast<long long>(args.batch), args.step_seconds, consumed, rate / consumed);
-}
-
 }  // namespace
 
 void add_data_commands(CLI::App& app) {
@@ -217,7 +172,7 @@ void add_data_commands(CLI::App& app) {
   inspect->add_option("--tokenizer", inspect_args->tokenizer, "Tokenizer directory (default: the one it was built with)");
   inspect->callback([inspect_args] { run_inspect(*inspect_args); });
 
-  auto bench_args = std::make_shared<BenchArgs>();
+  auto bench_args = std::make_shared<bench::DataBenchOptions>();
   auto* bench = data->add_subcommand("bench", "Measure build and loader throughput (scripts/bench_data.sh)");
   bench->group("");  // hidden
   bench->add_option("--config", bench_args->config, "Data build config")->required();
@@ -228,7 +183,7 @@ void add_data_commands(CLI::App& app) {
   bench->add_flag("--reuse", bench_args->reuse, "Reuse up-to-date shards (time only the loader)");
   bench->add_option("--step-seconds", bench_args->step_seconds, "Seconds per base-preset training step")
       ->capture_default_str();
-  bench->callback([bench_args] { run_bench(*bench_args); });
+  bench->callback([bench_args] { bench::run_data_bench(*bench_args); });
 }
 
 }  // namespace bf::cli

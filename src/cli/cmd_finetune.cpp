@@ -7,87 +7,38 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/run_setup.h"
-#include "finetune/finetune_task.h"
+#include "finetune/any_model.h"
+#include "finetune/finetune_run.h"
 #include "finetune/inference.h"
 #include "finetune/metrics.h"
-#include "train/checkpoint.h"
-#include "train/precision.h"
-#include "train/trainer.h"
-#include "util/error.h"
 #include "util/fs.h"
-#include "util/runtime.h"
 
 namespace bf::cli {
 namespace {
 namespace fs = std::filesystem;
 
-struct FinetuneOptions {
-  std::string config;
-  std::vector<std::string> overrides;
-  std::string resume;
-  bool allow_config_change = false;
-};
-
-void print_metrics(const std::string& title, const nlohmann::json& report) {
+void print_metrics(const std::string& title, const nlohmann::json& report, const std::string& table) {
   std::printf("%s\n", title.c_str());
   for (const auto& [k, v] : ft::headline_metrics(report)) std::printf("  %s = %.4f\n", k.c_str(), v);
-  const auto table = ft::format_report(report);
   if (!table.empty()) std::printf("%s", table.c_str());
 }
 
-// The chosen model on the dev and test files, printed and saved as JSON next to it.
-void final_evaluation(const ft::FinetuneConfig& config, const std::string& model_dir, torch::Device device) {
-  auto classifier = ft::load_classifier(model_dir, device);
-  ft::InputSettings settings;
-  settings.format = config.data.format;
-  settings.batch_size = config.eval.batch_size;
-  settings.skip_bad_rows = config.data.on_bad_row == "skip";
-  for (const auto& [name, path] : {std::pair<std::string, std::string>{"dev", config.data.dev}, {"test", config.data.test}}) {
-    if (path.empty()) continue;
-    const auto result = ft::evaluate_file(classifier, path, settings, device);
-    const auto out = (fs::path(config.run.output_dir) / ("eval_" + name + ".json")).string();
-    bf::write_file_atomic(out, result.report.dump(2) + "\n");
-    print_metrics(name + " (" + path + ", " + std::to_string(result.report["examples"].get<std::int64_t>()) +
-                      " examples) with " + model_dir + ":",
-                  result.report);
-  }
-}
-
-void run_finetune(const FinetuneOptions& o) {
-  auto config = ft::load_finetune_config(o.config, o.overrides);
-  const std::string resolved = config_to_yaml(config);
-  const auto device_asked = train::resolve_device(config.run.device);
-  const auto env = dist::DistEnv::from_environment();
-  const auto checkpoint_dir = start_run({"finetune", o.config, ft::check_finetune_paths(config), resolved,
-                                         config.run.output_dir, o.resume, o.allow_config_change,
-                                         config.logging.level, static_cast<int>(config.run.threads),
-                                         device_asked.str(), env});
-  auto dp = join_data_parallel(env, config.distributed, device_asked);
-  const auto device = dp.device;
-
-  ft::FinetuneTask task(config, device, dp.comm.get());
-  train::EvalSection eval;
-  eval.every_steps = config.data.dev.empty() ? 0 : task.eval_every_steps();
-  eval.batch_size = config.eval.batch_size;
-  const train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                        eval,       config.checkpoint, config.logging,  resolved};
-  const auto result = train_on_this_rank(task, settings, dp, config.run.seed, checkpoint_dir, o.allow_config_change);
-  if (env.rank != 0) return;
-  const auto stopped_by = task.early_stopped() ? std::string("early stopping (eval.patience)") : result.stopped_by;
-  std::printf("finetune: %s after %lld steps (%.2f epochs)\n", stopped_by.c_str(), static_cast<long long>(result.steps),
-              task.epochs_done());
-  std::string chosen = task.best_model_dir();
-  if (!fs::exists(fs::path(chosen) / "config.json")) chosen = !result.model_dir.empty() ? result.model_dir : result.final_checkpoint;
-  const bool finished = result.stopped_by == "max_steps" || result.stopped_by == "max_epochs" || task.early_stopped();
-  if (!finished) {
-    std::printf("checkpoint: %s (continue with --resume)\n", result.final_checkpoint.c_str());
+void print_finetuning(const ft::FinetuneOutcome& out) {
+  if (!out.is_main) return;
+  const auto& r = out.result;
+  const std::string why = r.stopped_by == train::StopReason::EarlyStopping ? "early stopping (eval.patience)"
+                                                                            : train::to_string(r.stopped_by);
+  std::printf("finetune: %s after %lld steps (%.2f epochs)\n", why.c_str(), static_cast<long long>(r.steps), out.epochs);
+  if (!train::finished(r.stopped_by)) {
+    std::printf("checkpoint: %s (continue with --resume)\n", r.final_checkpoint.c_str());
     return;
   }
-  std::printf("best model: %s (by dev %s)\nlast model: %s\nreport: %s\n", chosen.c_str(), task.best_metric().c_str(),
-              result.model_dir.empty() ? result.final_checkpoint.c_str() : result.model_dir.c_str(),
-              (fs::path(config.run.output_dir) / "report.html").c_str());
-  final_evaluation(config, chosen, device);
+  std::printf("best model: %s (by dev %s)\nlast model: %s\nreport: %s\n", out.chosen_model.c_str(),
+              out.best_metric.c_str(), r.model_dir.c_str(), out.report.c_str());
+  for (const auto& e : out.evaluations)
+    print_metrics(e.split + " (" + e.path + ", " + std::to_string(e.report["examples"].get<std::int64_t>()) +
+                      " examples) with " + out.chosen_model + ":",
+                  e.report, e.table);
 }
 
 struct InputFlags {
@@ -98,8 +49,9 @@ struct InputFlags {
 
 void add_input_flags(CLI::App* cmd, InputFlags& f) {
   cmd->add_option("--model", f.model, "A fine-tuned model directory (e.g. RUN/best_model)")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--format", f.settings.format, "auto, tsv, csv, jsonl or text (one text per line)")
-      ->check(CLI::IsMember({"auto", "tsv", "csv", "jsonl", "text"}));
+  cmd->add_option("--format", f.settings.format,
+                  "auto, tsv, csv, jsonl, text (one text per line), conll (token classification) or json (SQuAD)")
+      ->check(CLI::IsMember({"auto", "tsv", "csv", "jsonl", "text", "conll", "json"}));
   cmd->add_option("--text-column", f.settings.text_column, "Text column (default: as trained)");
   cmd->add_option("--text-pair-column", f.settings.text_pair_column, "Second text column (default: as trained)");
   cmd->add_option("--max-seq-length", f.settings.max_seq_length, "Truncation length (default: as trained)");
@@ -111,9 +63,10 @@ void add_input_flags(CLI::App* cmd, InputFlags& f) {
 }  // namespace
 
 void add_finetune_commands(CLI::App& app) {
-  auto o = std::make_shared<FinetuneOptions>();
-  auto* finetune = app.add_subcommand("finetune", "Fine-tune a classifier from a YAML config");
-  finetune->add_option("--config", o->config, "Run config (YAML)")->required()->check(CLI::ExistingFile);
+  auto o = std::make_shared<ft::FinetuneRequest>();
+  auto* finetune = app.add_subcommand(
+      "finetune", "Fine-tune a classifier, token tagger (NER) or extractive QA model from a YAML config");
+  finetune->add_option("--config", o->config_file, "Run config (YAML)")->required()->check(CLI::ExistingFile);
   finetune->add_option("--set", o->overrides, "Override a config key: --set training.max_epochs=3 (repeatable)");
   finetune->add_option("--resume", o->resume, "Continue from a checkpoint or run directory (default: this run's newest)")
       ->expected(0, 1)
@@ -121,37 +74,39 @@ void add_finetune_commands(CLI::App& app) {
   finetune->add_flag("--allow-config-change", o->allow_config_change, "Resume even though the config changed");
   finetune->callback([o, finetune] {
     if (finetune->count("--resume") > 0 && o->resume.empty()) o->resume = "latest";
-    run_finetune(*o);
+    print_finetuning(ft::run_finetuning(*o, dist::DistEnv::from_environment()));
   });
 
   auto ev = std::make_shared<InputFlags>();
   auto ev_data = std::make_shared<std::string>();
   auto ev_out = std::make_shared<std::string>();
-  auto* evaluate = app.add_subcommand("evaluate", "Metrics of a fine-tuned classifier on a labelled file");
+  auto* evaluate = app.add_subcommand("evaluate", "Metrics of a fine-tuned model on a labelled file");
   add_input_flags(evaluate, *ev);
-  evaluate->add_option("--data", *ev_data, "Labelled file (TSV, CSV, JSONL; .gz accepted)")->required();
+  evaluate->add_option("--data", *ev_data, "Labelled file (TSV, CSV, JSONL, CoNLL, SQuAD JSON; .gz for rows)")->required();
   evaluate->add_option("--label-column", ev->settings.label_column, "Label column (default: as trained)");
   evaluate->add_option("--output", *ev_out, "Also write the metrics as JSON here");
   evaluate->callback([ev, ev_data, ev_out] {
     apply_common_options(ev->common);
-    auto classifier = ft::load_classifier(ev->model, torch::kCPU);
-    const auto result = ft::evaluate_file(classifier, *ev_data, ev->settings, torch::kCPU);
-    print_metrics(*ev_data + " (" + std::to_string(result.report["examples"].get<std::int64_t>()) + " examples):",
-                  result.report);
+    const auto result = ft::evaluate_model_dir(ev->model, *ev_data, ev->settings, torch::kCPU);
+    print_metrics(*ev_data + " (" + std::to_string(result.report.value("examples", std::int64_t{0})) + " examples):",
+                  result.report, result.table);
     if (!ev_out->empty()) bf::write_file_atomic(*ev_out, result.report.dump(2) + "\n");
   });
 
   auto pr = std::make_shared<InputFlags>();
   auto pr_in = std::make_shared<std::string>();
   auto pr_out = std::make_shared<std::string>("-");
-  auto* predict = app.add_subcommand("predict", "Label new text with a fine-tuned classifier");
+  auto* predict = app.add_subcommand("predict", "Label new text, tag sentences or answer questions with a fine-tuned model");
   add_input_flags(predict, *pr);
-  predict->add_option("--input", *pr_in, "TSV, CSV, JSONL or text file; - for stdin (text lines unless --format)")->required();
-  predict->add_option("--output", *pr_out, "Output file (TSV/CSV/JSONL like the input); default - (stdout)");
+  predict->add_option("--input", *pr_in,
+                      "TSV, CSV, JSONL, text, CoNLL or SQuAD JSON; - for stdin (text lines unless --format)")
+      ->required();
+  predict->add_option("--output", *pr_out,
+                      "Output file like the input (CoNLL: a predicted-tag column; QA: {id: answer}, with "
+                      "nbest_predictions.json beside it); default - (stdout)");
   predict->callback([pr, pr_in, pr_out] {
     apply_common_options(pr->common);
-    auto classifier = ft::load_classifier(pr->model, torch::kCPU);
-    const auto summary = ft::predict_file(classifier, *pr_in, *pr_out, pr->settings, torch::kCPU);
+    const auto summary = ft::predict_model_dir(pr->model, *pr_in, *pr_out, pr->settings, torch::kCPU);
     spdlog::info("predict: {} rows{}", summary.rows,
                  summary.skipped ? fmt::format(", {} bad rows skipped", summary.skipped) : std::string());
   });

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/tokenizer_bench.h"
 #include "cli/commands.h"
 #include "tokenizer/spm_trainer.h"
 #include "tokenizer/tokenizer.h"
@@ -197,30 +198,6 @@ void add_encode(CLI::App* parent) {
   });
 }
 
-// ---------------------------------------------------------------------------
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct BenchRun {
-  double wall_s = 0;
-  double cpu_s = 0;  // all threads; on a shared machine MB per CPU-second is the per-core speed
-  std::size_t tokens = 0;
-};
-
-BenchRun time_encode_batch(const tok::Tokenizer& tokenizer, const std::vector<std::string>& lines, int threads) {
-  BenchRun run;
-  const double cpu_start = process_cpu_seconds();
-  const auto start = std::chrono::steady_clock::now();
-  const auto encodings = tokenizer.encode_batch(lines, threads);
-  run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  run.cpu_s = process_cpu_seconds() - cpu_start;
-  for (const auto& e : encodings) run.tokens += e.ids.size();
-  return run;
-}
-
 void add_bench(CLI::App* parent) {
   struct Args {
     TokenizerChoice choice;
@@ -235,35 +212,7 @@ void add_bench(CLI::App* parent) {
   cmd->add_option("--threads", args->threads, "Threads for the parallel run (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--repeat", args->repeat, "Runs of each; the fastest counts")->check(CLI::PositiveNumber);
-  cmd->callback([args] {
-    const auto tokenizer = args->choice.load();
-    const std::string text = read_file(args->input);
-    std::vector<std::string> lines;
-    for (std::size_t start = 0; start < text.size();) {
-      std::size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      if (end > start) lines.emplace_back(text, start, end - start);
-      start = end + 1;
-    }
-    const double megabytes = static_cast<double>(text.size()) / 1e6;
-    const int cores = args->threads > 0 ? args->threads : available_cores();
-    std::printf("%s on %s: %.1f MB, %zu lines\n", tokenizer->type().c_str(), args->input.c_str(), megabytes,
-                lines.size());
-    double single = 0;
-    for (int threads : {1, cores}) {
-      BenchRun best;
-      best.wall_s = std::numeric_limits<double>::max();
-      for (int r = 0; r < args->repeat; ++r) {
-        const BenchRun run = time_encode_batch(*tokenizer, lines, threads);
-        if (run.wall_s < best.wall_s) best = run;
-      }
-      const double rate = megabytes / best.wall_s;
-      if (threads == 1) single = rate;
-      std::printf("  %2d thread%s: %7.1f MB/s wall, %.2fx one thread  (%.2f s; %.1f MB per CPU-second; %zu tokens)\n",
-                  threads, threads == 1 ? " " : "s", rate, rate / single, best.wall_s, megabytes / best.cpu_s,
-                  best.tokens);
-    }
-  });
+  cmd->callback([args] { bench::run_tokenizer_bench(*args->choice.load(), args->input, args->threads, args->repeat); });
 }
 
 }  // namespace

@@ -7,10 +7,8 @@
 
 #include "cli/commands.h"
 #include "util/error.h"
-#include "util/runtime.h"
 
 int main(int argc, char** argv) {
-  bf::tune_allocator();
   CLI::App app{"bertforge: BERT pretraining and fine-tuning in C++ on LibTorch", "bertforge"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");

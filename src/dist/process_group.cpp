@@ -32,7 +32,7 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
-class ProcessGroupCollective : public train::Collective {
+class ProcessGroupCollective : public dist::Collective {
  public:
   ProcessGroupCollective(DistEnv env, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::ProcessGroup> pg,
                          double bucket_mb)
@@ -166,7 +166,7 @@ std::string resolve_backend(const std::string& configured, torch::Device device)
   return backend;
 }
 
-std::unique_ptr<train::Collective> connect(const DistEnv& env, const train::DistributedSection& config,
+std::unique_ptr<dist::Collective> connect(const DistEnv& env, const dist::DistributedSection& config,
                                            torch::Device device) {
   const auto backend = resolve_backend(config.backend, device);
   const auto timeout = to_ms(config.timeout_seconds);

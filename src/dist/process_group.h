@@ -1,5 +1,5 @@
 #pragma once
-// A train::Collective on PyTorch's c10d: rendezvous through a TCPStore on
+// A dist::Collective on PyTorch's c10d: rendezvous through a TCPStore on
 // MASTER_ADDR:MASTER_PORT (rank 0 serves it), then ProcessGroupGloo on CPU or
 // ProcessGroupNCCL on CUDA (when built against a CUDA LibTorch). Gradients
 // are averaged in flat buckets, every bucket's all-reduce in flight at once.
@@ -10,13 +10,13 @@
 #include <torch/torch.h>
 
 #include "dist/dist_env.h"
-#include "train/collective.h"
-#include "train/distributed_section.h"
+#include "dist/collective.h"
+#include "dist/distributed_section.h"
 
 namespace bf::dist {
 
 // Blocks until all world_size ranks have joined (or the timeout passes).
-std::unique_ptr<train::Collective> connect(const DistEnv& env, const train::DistributedSection& config,
+std::unique_ptr<dist::Collective> connect(const DistEnv& env, const dist::DistributedSection& config,
                                            torch::Device device);
 
 // The backend `auto` picks for a device; a name that cannot work there is an error.

@@ -14,10 +14,7 @@ LoadedClassifier load_classifier(const std::string& dir, torch::Device device) {
   if (model::architecture_of(c.config) != model::Architecture::SequenceClassification)
     bf::fail(dir + ": not a sequence classifier (config.json architectures: BertForSequenceClassification expected); "
              "fine-tune it first with bertforge finetune");
-  c.tokenizer = tok::load_tokenizer(dir);
-  if (c.tokenizer->vocab_size() != c.config.vocab_size)
-    bf::fail(dir + ": the tokenizer has " + std::to_string(c.tokenizer->vocab_size()) + " tokens but the model " +
-             std::to_string(c.config.vocab_size));
+  c.tokenizer = io::load_model_tokenizer(dir, c.config);
   c.task = task_of(c.config);
   c.labels = LabelMap::of(c.config);
   c.pad_id = c.tokenizer->special_ids().pad;

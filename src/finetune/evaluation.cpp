@@ -19,8 +19,9 @@ torch::Tensor per_example_loss(TaskType task, const torch::Tensor& logits, const
       auto diff = x.reshape({-1}) - labels.to(torch::kFloat32).reshape({-1});
       return diff * diff;
     }
+    default: break;
   }
-  bf::fail("per_example_loss: unknown task");
+  bf::fail("per_example_loss: not a sequence-level task");
 }
 
 EvalResult evaluate_logits(const Dataset& data, const torch::Tensor& logits, const LabelMap& labels) {

@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "train/checkpoint.h"
 #include "util/error.h"
@@ -10,16 +14,35 @@
 namespace bf::ft {
 namespace fs = std::filesystem;
 
+const EnumNames<OnBadRow>& on_bad_row_names() {
+  static const EnumNames<OnBadRow> names{{{OnBadRow::Error, "error"}, {OnBadRow::Skip, "skip"}}};
+  return names;
+}
+
+const EnumNames<TagScheme>& tag_scheme_names() {
+  static const EnumNames<TagScheme> names{
+      {{TagScheme::Iob2, "iob2"}, {TagScheme::Iob1, "iob1"}, {TagScheme::Bioes, "bioes"}, {TagScheme::Bmes, "bmes"}}};
+  return names;
+}
+
+const EnumNames<qa::QaMetric>& qa_metric_names() {
+  static const EnumNames<qa::QaMetric> names{
+      {{qa::QaMetric::Auto, "auto"}, {qa::QaMetric::Squad, "squad"}, {qa::QaMetric::Cmrc, "cmrc"}}};
+  return names;
+}
+
 ReadOptions FinetuneDataSection::read_options() const {
   ReadOptions o;
   o.format = format;
   o.columns.text = text_column;
   o.columns.text_pair = text_pair_column;
   o.columns.label = label_column;
-  o.task = parse_task(task);
+  o.columns.names = columns;
+  o.columns.has_header = has_header && columns.empty();
+  o.task = task;
   o.label_separator = label_separator;
   o.max_seq_length = max_seq_length;
-  o.skip_bad_rows = on_bad_row == "skip";
+  o.skip_bad_rows = on_bad_row == OnBadRow::Skip;
   return o;
 }
 
@@ -29,6 +52,8 @@ std::string FinetuneConfig::best_metric() const {
     case TaskType::SingleLabel: return "accuracy";
     case TaskType::MultiLabel: return "micro_f1";
     case TaskType::Regression: return "pearson";
+    case TaskType::TokenClassification: return "f1";
+    case TaskType::QuestionAnswering: return "f1";
   }
   return "accuracy";
 }
@@ -41,14 +66,18 @@ FinetuneConfig load_finetune_config(const std::string& file, const std::vector<s
   const bool classification_metric = metric == "accuracy" || metric == "macro_f1" || metric == "f1" || metric == "mcc";
   const bool multi_metric = metric == "micro_f1" || metric == "exact_match" || metric == "macro_f1";
   const bool regression_metric = metric == "pearson" || metric == "spearman" || metric == "mse";
+  const bool tagging_metric = metric == "f1" || metric == "precision" || metric == "recall" || metric == "accuracy";
+  const bool qa_metric = metric == "f1" || metric == "exact_match";
   if (metric != "loss" && ((task == TaskType::SingleLabel && !classification_metric) ||
                            (task == TaskType::MultiLabel && !multi_metric) ||
-                           (task == TaskType::Regression && !regression_metric)))
-    problems.push_back("eval.metric: '" + metric + "' is not reported for task " + config.data.task);
+                           (task == TaskType::Regression && !regression_metric) ||
+                           (task == TaskType::TokenClassification && !tagging_metric) ||
+                           (task == TaskType::QuestionAnswering && !qa_metric)))
+    problems.push_back("eval.metric: '" + metric + "' is not reported for task " + task_name(task));
   if (config.data.class_weights != "none" && task != TaskType::SingleLabel)
     problems.push_back("data.class_weights: only for single_label tasks");
   try {
-    config.model.head.options().validate(config.model.arch.resolve(30522, 0));
+    config.model.head.validate(config.model.arch.resolve(30522, 0));
   } catch (const bf::Error& e) {
     if (config.model.arch.init_from.empty()) problems.push_back(std::string("model.") + e.what());
   }
@@ -58,6 +87,15 @@ FinetuneConfig load_finetune_config(const std::string& file, const std::vector<s
     bf::fail(message);
   }
   return config;
+}
+
+bool is_finetune_config(const std::string& file) {
+  try {
+    const YAML::Node root = YAML::LoadFile(file);
+    return root.IsMap() && root["data"] && root["data"].IsMap() && root["data"]["train"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
 }
 
 std::string resolve_model_dir(const std::string& path) {

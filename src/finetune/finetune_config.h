@@ -7,37 +7,24 @@
 #include <string>
 #include <vector>
 
+#include "dist/distributed_section.h"
 #include "finetune/dataset.h"
+#include "finetune/qa/qa_metrics.h"
+#include "finetune/tagging/tag_scheme.h"
 #include "model/classifier_heads.h"
+#include "model/model_section.h"
 #include "train/train_config.h"
 #include "util/config_reader.h"
 
 namespace bf::ft {
 
-struct HeadSection {
-  std::string type = "pooler";
-  std::int64_t layer = -1;
-  std::int64_t weighted_layers = 0;
-  std::int64_t attention_heads = 0;
-  std::int64_t mlp_hidden = 0;
-  template <class V>
-  void visit(V& v) {
-    v.field("type", type, one_of(model::HeadOptions::types()));
-    v.field("layer", layer);
-    v.field("weighted_layers", weighted_layers, non_negative<std::int64_t>());
-    v.field("attention_heads", attention_heads, non_negative<std::int64_t>());
-    v.field("mlp_hidden", mlp_hidden, non_negative<std::int64_t>());
-  }
-  model::HeadOptions options() const { return {type, layer, weighted_layers, attention_heads, mlp_hidden}; }
-};
-
 // init_from (a bertforge checkpoint or run directory, or an HF model
 // directory) gives the encoder; without it the model is built from the preset
 // and overrides with random weights (a baseline), and `tokenizer` is needed.
 struct FinetuneModelSection {
-  train::ModelSection arch;
+  model::ModelSection arch;
   std::string tokenizer;  // default: the tokenizer stored with init_from
-  HeadSection head;
+  model::HeadOptions head;
   std::optional<double> classifier_dropout;
   template <class V>
   void visit(V& v) {
@@ -48,39 +35,76 @@ struct FinetuneModelSection {
   }
 };
 
+// What a malformed row of a labelled file does: stop the run, or be skipped (counted and logged).
+enum class OnBadRow { Error, Skip };
+const EnumNames<OnBadRow>& on_bad_row_names();
+
+const EnumNames<TagScheme>& tag_scheme_names();
+const EnumNames<qa::QaMetric>& qa_metric_names();
+
+// One `data:` section for every task; the keys after `class_weights` belong
+// to token classification and question answering (docs/finetuning.md).
 struct FinetuneDataSection {
   std::string train;
   std::string dev;
   std::string test;
-  std::string format = "auto";          // auto | tsv | csv | jsonl
+  std::string format = "auto";          // auto | tsv | csv | jsonl | conll (token classification) | json (SQuAD)
   std::string text_column = "text";
   std::string text_pair_column;         // empty: single texts
   std::string label_column = "label";
-  std::string task = "single_label";    // single_label | multi_label | regression
+  TaskType task = TaskType::SingleLabel;
   std::string label_separator = ",";    // multi-label cells of TSV/CSV
   std::vector<std::string> labels;      // fixes the class order; default: from the training set
   std::int64_t max_seq_length = 128;
-  std::string on_bad_row = "error";     // error | skip
+  OnBadRow on_bad_row = OnBadRow::Error;
   bool shuffle = true;
   bool group_by_length = false;
   std::string class_weights = "none";   // none | balanced | "w0,w1,..." (single-label)
+  // TSV/CSV without a header row: the columns' names in order, or
+  // has_header false to call them 0, 1, ... (text_column: 0).
+  std::vector<std::string> columns;
+  bool has_header = true;
+  // token_classification
+  TagScheme tag_scheme = TagScheme::Iob2;  // of the files; converted to IOB2 on read
+  bool strict_tags = false;              // an I- tag of a type that never began is a bad row
+  bool label_all_pieces = false;         // label every piece of a word, not only its first
+  std::int64_t window_stride = -1;       // pieces shared by windows of a long sentence; -1 = half a window
+  // question_answering (Google's run_squad settings)
+  std::int64_t doc_stride = 128;
+  std::int64_t max_query_length = 64;
+  std::int64_t n_best_size = 20;
+  std::int64_t max_answer_length = 30;   // in pieces
+  double null_score_diff_threshold = 0.0;
+  qa::QaMetric qa_metric = qa::QaMetric::Auto;  // squad | cmrc | auto (by the contexts' script)
   template <class V>
   void visit(V& v) {
     v.required("train", train);
     v.field("dev", dev);
     v.field("test", test);
-    v.field("format", format, one_of({"auto", "tsv", "csv", "jsonl"}));
+    v.field("format", format, one_of({"auto", "tsv", "csv", "jsonl", "conll", "json"}));
     v.field("text_column", text_column);
     v.field("text_pair_column", text_pair_column);
     v.field("label_column", label_column);
-    v.field("task", task, one_of({"single_label", "multi_label", "regression"}));
+    v.choice("task", task, task_names());
     v.field("label_separator", label_separator);
     v.field("labels", labels);
     v.field("max_seq_length", max_seq_length, in_range<std::int64_t>(4, 1 << 16));
-    v.field("on_bad_row", on_bad_row, one_of({"error", "skip"}));
+    v.choice("on_bad_row", on_bad_row, on_bad_row_names());
     v.field("shuffle", shuffle);
     v.field("group_by_length", group_by_length);
     v.field("class_weights", class_weights);
+    v.field("columns", columns);
+    v.field("has_header", has_header);
+    v.choice("tag_scheme", tag_scheme, tag_scheme_names());
+    v.field("strict_tags", strict_tags);
+    v.field("label_all_pieces", label_all_pieces);
+    v.field("window_stride", window_stride, in_range<std::int64_t>(-1, 1 << 16));
+    v.field("doc_stride", doc_stride, in_range<std::int64_t>(1, 1 << 16));
+    v.field("max_query_length", max_query_length, in_range<std::int64_t>(1, 1 << 16));
+    v.field("n_best_size", n_best_size, in_range<std::int64_t>(1, 1000));
+    v.field("max_answer_length", max_answer_length, in_range<std::int64_t>(1, 1 << 16));
+    v.field("null_score_diff_threshold", null_score_diff_threshold);
+    v.choice("qa_metric", qa_metric, qa_metric_names());
   }
   ReadOptions read_options() const;
 };
@@ -88,14 +112,14 @@ struct FinetuneDataSection {
 struct FinetuneEvalSection {
   std::int64_t every_steps = 0;  // > 0: every N steps; 0: at the end of each epoch
   std::int64_t batch_size = 64;
-  std::string metric;            // best-model metric; default accuracy | micro_f1 | pearson by task
+  std::string metric;            // best-model metric; default accuracy | micro_f1 | pearson | f1 by task
   std::int64_t patience = 0;     // stop after this many evals without improvement; 0 = never
   template <class V>
   void visit(V& v) {
     v.field("every_steps", every_steps, non_negative<std::int64_t>());
     v.field("batch_size", batch_size, in_range<std::int64_t>(1, 1 << 20));
     v.field("metric", metric, one_of({"", "loss", "accuracy", "macro_f1", "f1", "mcc", "micro_f1", "exact_match",
-                                      "pearson", "spearman", "mse"}));
+                                      "pearson", "spearman", "mse", "precision", "recall"}));
     v.field("patience", patience, non_negative<std::int64_t>());
   }
 };
@@ -110,7 +134,7 @@ struct FinetuneConfig {
   FinetuneEvalSection eval;
   train::CheckpointSection checkpoint;
   train::LoggingSection logging;
-  train::DistributedSection distributed;
+  dist::DistributedSection distributed;
 
   template <class V>
   void visit(V& v) {
@@ -126,7 +150,7 @@ struct FinetuneConfig {
     v.section("distributed", distributed);
   }
 
-  TaskType task() const { return parse_task(data.task); }
+  TaskType task() const { return data.task; }
   std::string best_metric() const;
 };
 
@@ -135,6 +159,11 @@ FinetuneConfig load_finetune_config(const std::string& file, const std::vector<s
 // Files named by the config that do not exist, an unwritable output
 // directory, a missing tokenizer for a from-scratch model. Empty when fine.
 std::vector<std::string> check_finetune_paths(const FinetuneConfig& config);
+
+// Fine-tuning configs name labelled files (data.train); pretraining ones a
+// tokenizer and corpus inputs. Unreadable YAML counts as not fine-tuning (the
+// pretraining parser then reports it with the line).
+bool is_finetune_config(const std::string& file);
 
 // The model directory a model.init_from value names: itself when it holds a
 // config.json, else a run's exported model/ or newest checkpoint.

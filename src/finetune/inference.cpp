@@ -88,6 +88,9 @@ void store_data_settings(model::BertConfig& config, const ReadOptions& options) 
                                     {"label_column", options.columns.label},
                                     {"label_separator", options.label_separator},
                                     {"max_seq_length", options.max_seq_length}};
+  // Only a headerless file's settings, so older model directories read the same.
+  if (!options.columns.names.empty()) config.extra["bertforge_data"]["columns"] = options.columns.names;
+  if (!options.columns.has_header) config.extra["bertforge_data"]["has_header"] = false;
 }
 
 ReadOptions read_options_for(const model::BertConfig& config, const InputSettings& s, const std::string& path) {
@@ -96,6 +99,8 @@ ReadOptions read_options_for(const model::BertConfig& config, const InputSetting
                                                                                           : nlohmann::json::object();
   o.format = s.format;
   o.columns.text = !s.text_column.empty() ? s.text_column : saved.value("text_column", std::string("text"));
+  o.columns.names = saved.value("columns", std::vector<std::string>());
+  o.columns.has_header = saved.value("has_header", true);
   o.columns.text_pair = !s.text_pair_column.empty() ? s.text_pair_column : saved.value("text_pair_column", std::string());
   o.columns.label = !s.label_column.empty() ? s.label_column : saved.value("label_column", std::string("label"));
   o.label_separator = saved.value("label_separator", std::string(","));
@@ -199,7 +204,7 @@ EmbedSummary embed_file(const std::string& model_dir, const std::string& input, 
   if (options.pooling != "cls" && options.pooling != "mean" && options.pooling != "pooler" && options.pooling != "none")
     bf::fail("--pooling must be cls, mean, pooler or none");
   const auto config = io::load_model_config(model_dir);
-  auto tokenizer = tok::load_tokenizer(model_dir);
+  auto tokenizer = io::load_model_tokenizer(model_dir, config);
   model::BertModel bert(config, /*add_pooling_layer=*/true);
   const auto report = io::load_weights(*bert, io::find_weights_file(model_dir));
   for (const auto& name : report.missing) {

@@ -25,27 +25,23 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-TaskType parse_task(const std::string& name) {
-  if (name == "single_label") return TaskType::SingleLabel;
-  if (name == "multi_label") return TaskType::MultiLabel;
-  if (name == "regression") return TaskType::Regression;
-  bf::fail("task '" + name + "' is not one of single_label, multi_label, regression");
+const EnumNames<TaskType>& task_names() {
+  static const EnumNames<TaskType> names{{{TaskType::SingleLabel, "single_label"},
+                                          {TaskType::MultiLabel, "multi_label"},
+                                          {TaskType::Regression, "regression"},
+                                          {TaskType::TokenClassification, "token_classification"},
+                                          {TaskType::QuestionAnswering, "question_answering"}}};
+  return names;
 }
 
-std::string task_name(TaskType task) {
-  switch (task) {
-    case TaskType::SingleLabel: return "single_label";
-    case TaskType::MultiLabel: return "multi_label";
-    case TaskType::Regression: return "regression";
-  }
-  return "single_label";
-}
+std::string task_name(TaskType task) { return task_names().name(task); }
 
 std::string problem_type_of(TaskType task) {
   switch (task) {
     case TaskType::SingleLabel: return "single_label_classification";
     case TaskType::MultiLabel: return "multi_label_classification";
     case TaskType::Regression: return "regression";
+    default: break;
   }
   return "single_label_classification";
 }

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "model/bert_config.h"
+#include "util/config_reader.h"
 
 namespace bf::ft {
 
-enum class TaskType { SingleLabel, MultiLabel, Regression };
-
-TaskType parse_task(const std::string& name);  // single_label | multi_label | regression
+enum class TaskType { SingleLabel, MultiLabel, Regression, TokenClassification, QuestionAnswering };
+// single_label | multi_label | regression | token_classification |
+// question_answering, as data.task names them.
+const EnumNames<TaskType>& task_names();
 std::string task_name(TaskType task);
 std::string problem_type_of(TaskType task);     // HF's problem_type
 TaskType task_of(const model::BertConfig& config);

@@ -196,12 +196,25 @@ std::size_t RowReader::column_index(const std::string& name, bool required) cons
   for (std::size_t i = 0; i < header_.size(); ++i)
     if (header_[i] == name) return i;
   if (!required) return kAbsent;
+  if (!columns_.has_header || !columns_.names.empty())
+    bf::fail(path_ + ": no column '" + name + "' (a file without a header; its columns: " + list_names(header_) +
+             " from data.columns, or 0, 1, ... by position)");
   bf::fail(path_ + ":1: no column '" + name + "' in the header (columns: " + list_names(header_) + ")");
 }
 
 void RowReader::read_header() {
   std::int64_t line = 0;
-  if (!read_record(header_, line)) bf::fail(path_ + ": empty file (expected a header row)");
+  if (!columns_.names.empty()) {
+    header_ = columns_.names;
+  } else if (!columns_.has_header) {
+    std::vector<std::string> fields;
+    if (read_record(fields, line)) {
+      for (std::size_t i = 0; i < fields.size(); ++i) header_.push_back(std::to_string(i));
+      first_record_.emplace(std::move(fields), line);
+    }
+  } else if (!read_record(header_, line)) {
+    bf::fail(path_ + ": empty file (expected a header row)");
+  }
   text_index_ = column_index(columns_.text, true);
   pair_index_ = columns_.text_pair.empty() ? kAbsent : column_index(columns_.text_pair, true);
   label_index_ = columns_.label.empty() ? kAbsent : column_index(columns_.label, columns_.label_required);
@@ -210,7 +223,10 @@ void RowReader::read_header() {
 void RowReader::fill_from_fields(Row& row) {
   if (row.fields.size() != header_.size())
     throw BadRow(path_, row.line,
-                 std::to_string(row.fields.size()) + " fields, the header has " + std::to_string(header_.size()));
+                 std::to_string(row.fields.size()) +
+                     (columns_.has_header && columns_.names.empty() ? " fields, the header has "
+                                                                    : " fields, the columns are ") +
+                     std::to_string(header_.size()));
   row.text = row.fields[text_index_];
   if (pair_index_ != kAbsent) row.text_pair = row.fields[pair_index_];
   if (label_index_ != kAbsent) row.label = row.fields[label_index_];
@@ -251,7 +267,13 @@ bool RowReader::next(Row& row) {
       fill_from_json(row, text);
     }
   } else {
-    if (!read_record(row.fields, row.line)) return false;
+    if (first_record_) {
+      row.fields = std::move(first_record_->first);
+      row.line = first_record_->second;
+      first_record_.reset();
+    } else if (!read_record(row.fields, row.line)) {
+      return false;
+    }
     fill_from_fields(row);
   }
   if (row.label.is_null() && columns_.label_required && !columns_.label.empty() && format_ != FileFormat::Text)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/error.h"
@@ -28,6 +29,11 @@ struct Columns {
   std::string text_pair;  // empty: single texts
   std::string label = "label";
   bool label_required = true;  // false for predict and embed: a missing label column is fine
+  // TSV/CSV without a header row (CLUE's, AG News's): `names` names the
+  // columns in order; with has_header false and no names, the columns are
+  // called by their index ("0", "1", ...).
+  std::vector<std::string> names;
+  bool has_header = true;
 };
 
 struct Row {
@@ -79,6 +85,8 @@ class RowReader {
   Columns columns_;
   std::unique_ptr<Source> source_;
   std::vector<std::string> header_;
+  // A headerless file's first record, read to count its columns.
+  std::optional<std::pair<std::vector<std::string>, std::int64_t>> first_record_;
   std::size_t text_index_ = 0, pair_index_ = 0, label_index_ = 0;
   static constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
 };

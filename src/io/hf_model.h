@@ -27,8 +27,8 @@ struct LoadReport {
 // The model's parameters and buffers under their HF names.
 std::vector<std::pair<std::string, torch::Tensor>> model_state(const torch::nn::Module& model);
 
-// Copies tensors from a weights file (model.safetensors or, when available,
-// pytorch_model.bin) into the model. Shape mismatches are errors; missing and
+// Copies tensors from a weights file (model.safetensors, or pytorch_model.bin
+// through LibTorch's unpickler) into the model. Shape mismatches are errors; missing and
 // unexpected keys are reported. Values are converted to each parameter's dtype
 // and device (a BF16 file loads into an fp32 model).
 LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file);

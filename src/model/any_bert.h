@@ -8,12 +8,14 @@
 
 namespace bf::model {
 
-enum class Architecture { PreTraining, SequenceClassification, Encoder };
+enum class Architecture { PreTraining, SequenceClassification, TokenClassification, QuestionAnswering, Encoder };
 
 // From config.architectures (HF's field); PreTraining when absent.
 Architecture architecture_of(const BertConfig& config);
 std::string architecture_name(Architecture arch);
-Architecture parse_architecture(const std::string& name);  // pretraining | classification | encoder, or HF names
+// pretraining | classification | token_classification | question_answering |
+// encoder, or the HF class names.
+Architecture parse_architecture(const std::string& name);
 
 // A freshly constructed (and initialised) model of the given architecture.
 std::shared_ptr<torch::nn::Module> make_model(const BertConfig& config, Architecture arch);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <type_traits>
 
 #include "util/error.h"
 #include "util/fs.h"
@@ -104,20 +105,7 @@ nlohmann::json BertConfig::to_json() const {
   nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
   j["model_type"] = "bert";
   if (!architectures.empty()) j["architectures"] = architectures;
-  j["vocab_size"] = vocab_size;
-  j["hidden_size"] = hidden_size;
-  j["num_hidden_layers"] = num_hidden_layers;
-  j["num_attention_heads"] = num_attention_heads;
-  j["intermediate_size"] = intermediate_size;
-  j["hidden_act"] = hidden_act;
-  j["hidden_dropout_prob"] = hidden_dropout_prob;
-  j["attention_probs_dropout_prob"] = attention_probs_dropout_prob;
-  j["max_position_embeddings"] = max_position_embeddings;
-  j["type_vocab_size"] = type_vocab_size;
-  j["initializer_range"] = initializer_range;
-  j["layer_norm_eps"] = layer_norm_eps;
-  j["pad_token_id"] = pad_token_id;
-  j["position_embedding_type"] = position_embedding_type;
+  visit_fields(*this, [&](const char* key, const auto& value, unsigned) { j[key] = value; });
   if (problem_type) j["problem_type"] = *problem_type;
   if (classifier_dropout) j["classifier_dropout"] = *classifier_dropout;
   // transformers derives num_labels from id2label, so always write the maps.
@@ -137,20 +125,7 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& whe
   BertConfig c;
   if (auto it = j.find("model_type"); it != j.end() && it->is_string() && it->get<std::string>() != "bert")
     bf::fail(where + ": model_type is '" + it->get<std::string>() + "', only 'bert' is supported");
-  read_field(j, "vocab_size", c.vocab_size, where);
-  read_field(j, "hidden_size", c.hidden_size, where);
-  read_field(j, "num_hidden_layers", c.num_hidden_layers, where);
-  read_field(j, "num_attention_heads", c.num_attention_heads, where);
-  read_field(j, "intermediate_size", c.intermediate_size, where);
-  read_field(j, "hidden_act", c.hidden_act, where);
-  read_field(j, "hidden_dropout_prob", c.hidden_dropout_prob, where);
-  read_field(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, where);
-  read_field(j, "max_position_embeddings", c.max_position_embeddings, where);
-  read_field(j, "type_vocab_size", c.type_vocab_size, where);
-  read_field(j, "initializer_range", c.initializer_range, where);
-  read_field(j, "layer_norm_eps", c.layer_norm_eps, where);
-  read_field(j, "pad_token_id", c.pad_token_id, where);
-  read_field(j, "position_embedding_type", c.position_embedding_type, where);
+  visit_fields(c, [&](const char* key, auto& value, unsigned) { read_field(j, key, value, where); });
   read_field(j, "architectures", c.architectures, where);
   std::string problem;
   read_field(j, "problem_type", problem, where);
@@ -164,11 +139,9 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& whe
   } else {
     read_field(j, "num_labels", c.num_labels, where);
   }
-  static const std::set<std::string> interpreted{
-      "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-      "hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings",
-      "type_vocab_size", "initializer_range", "layer_norm_eps", "pad_token_id", "position_embedding_type",
-      "architectures", "problem_type", "classifier_dropout", "id2label", "label2id", "num_labels"};
+  std::set<std::string> interpreted{"model_type", "architectures", "problem_type", "classifier_dropout",
+                                    "id2label",   "label2id",      "num_labels"};
+  visit_fields(c, [&](const char* key, const auto&, unsigned) { interpreted.insert(key); });
   for (const auto& [key, value] : j.items())
     if (!interpreted.count(key)) c.extra[key] = value;
   c.validate(where);
@@ -209,5 +182,34 @@ BertConfig BertConfig::preset(const std::string& name) {
 }
 
 std::vector<std::string> BertConfig::preset_names() { return {"tiny", "mini", "small", "medium", "base", "large"}; }
+
+namespace {
+
+nlohmann::json fields_as_json(const BertConfig& c, unsigned use) {
+  nlohmann::json j = nlohmann::json::object();
+  BertConfig::visit_fields(c, [&](const char* key, const auto& value, unsigned uses) {
+    if (use == 0 || (uses & use)) j[key] = value;
+  });
+  return j;
+}
+
+}  // namespace
+
+std::string shape_differences(const BertConfig& theirs, const BertConfig& ours) {
+  const auto a = fields_as_json(theirs, kShape);
+  const auto b = fields_as_json(ours, kShape);
+  std::string out;
+  for (const auto& [key, value] : a.items())
+    if (value != b.at(key)) out += "\n  " + key + ": " + value.dump() + " there vs " + b.at(key).dump() + " in this config";
+  return out;
+}
+
+void copy_fields(const BertConfig& from, BertConfig& to, const std::vector<std::string>& keys) {
+  const auto values = fields_as_json(from, 0);
+  BertConfig::visit_fields(to, [&](const char* key, auto& value, unsigned) {
+    if (std::find(keys.begin(), keys.end(), key) != keys.end())
+      value = values.at(key).get<std::decay_t<decltype(value)>>();
+  });
+}
 
 }  // namespace bf::model

@@ -10,6 +10,11 @@
 
 namespace bf::model {
 
+// How an architecture field is used beyond config.json: kShape fields decide
+// the weights' shapes (a checkpoint to resume or init from must agree on
+// them); kOverridable ones can be set in a run config's `model:` section.
+enum FieldUse : unsigned { kShape = 1u, kOverridable = 2u };
+
 struct BertConfig {
   std::int64_t vocab_size = 30522;
   std::int64_t hidden_size = 768;
@@ -37,6 +42,27 @@ struct BertConfig {
   // kept so that a load/save round trip loses nothing.
   nlohmann::json extra = nlohmann::json::object();
 
+  // The architecture fields, listed once: config.json in and out, the run
+  // config's model overrides (model/model_section.h) and the shape check all
+  // go through this table. f(key, field, uses).
+  template <class Self, class F>
+  static void visit_fields(Self& c, F&& f) {
+    f("num_hidden_layers", c.num_hidden_layers, kShape | kOverridable);
+    f("hidden_size", c.hidden_size, kShape | kOverridable);
+    f("num_attention_heads", c.num_attention_heads, kShape | kOverridable);
+    f("intermediate_size", c.intermediate_size, kShape | kOverridable);
+    f("max_position_embeddings", c.max_position_embeddings, kShape | kOverridable);
+    f("type_vocab_size", c.type_vocab_size, kShape | kOverridable);
+    f("hidden_act", c.hidden_act, kOverridable);
+    f("hidden_dropout_prob", c.hidden_dropout_prob, kOverridable);
+    f("attention_probs_dropout_prob", c.attention_probs_dropout_prob, kOverridable);
+    f("initializer_range", c.initializer_range, kOverridable);
+    f("layer_norm_eps", c.layer_norm_eps, kOverridable);
+    f("vocab_size", c.vocab_size, kShape);
+    f("pad_token_id", c.pad_token_id, 0u);
+    f("position_embedding_type", c.position_embedding_type, 0u);
+  }
+
   std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
   std::string label_name(std::int64_t id) const;
   std::int64_t label_id(const std::string& name) const;  // -1 when unknown
@@ -53,5 +79,12 @@ struct BertConfig {
   static BertConfig preset(const std::string& name);
   static std::vector<std::string> preset_names();
 };
+
+// "" when the kShape fields agree, else one "\n  key: theirs there vs ours in
+// this config" line per difference.
+std::string shape_differences(const BertConfig& theirs, const BertConfig& ours);
+
+// Sets the fields named in `keys` of `to` from `from`.
+void copy_fields(const BertConfig& from, BertConfig& to, const std::vector<std::string>& keys);
 
 }  // namespace bf::model

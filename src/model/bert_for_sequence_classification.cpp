@@ -8,7 +8,7 @@ namespace bf::model {
 BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const BertConfig& c)
     : dropout_(c.classifier_dropout.value_or(c.hidden_dropout_prob)) {
   const auto options = HeadOptions::of(c);
-  bert = register_module("bert", BertModel(c, /*add_pooling_layer=*/options.type == "pooler"));
+  bert = register_module("bert", BertModel(c, /*add_pooling_layer=*/options.type == HeadType::Pooler));
   head = register_module("head", ClassifierHead(c, options));
   classifier = register_module("classifier", torch::nn::Linear(head->output_size(), c.num_labels));
 }

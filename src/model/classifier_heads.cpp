@@ -7,19 +7,49 @@
 
 namespace bf::model {
 
-const std::vector<std::string>& HeadOptions::types() {
-  static const std::vector<std::string> names{"pooler", "cls", "mean", "attention"};
+const EnumNames<HeadType>& head_type_names() {
+  static const EnumNames<HeadType> names{
+      {{HeadType::Pooler, "pooler"}, {HeadType::Cls, "cls"}, {HeadType::Mean, "mean"}, {HeadType::Attention, "attention"}}};
   return names;
 }
 
 bool HeadOptions::is_hf_compatible() const {
-  return type == "pooler" && layer == -1 && weighted_layers == 0 && mlp_hidden == 0;
+  return type == HeadType::Pooler && layer == -1 && weighted_layers == 0 && mlp_hidden == 0;
 }
 
+namespace {
+
+// HeadOptions::visit over config.json's "bertforge_head" object.
+struct JsonWriter {
+  nlohmann::json& j;
+  template <class T, class C = int>
+  void field(const std::string& key, const T& value, C = {}) {
+    j[key] = value;
+  }
+  template <class E>
+  void choice(const std::string& key, const E& value, const EnumNames<E>& names) {
+    j[key] = names.name(value);
+  }
+};
+
+struct JsonReader {
+  const nlohmann::json& j;
+  template <class T, class C = int>
+  void field(const std::string& key, T& value, C = {}) {
+    value = j.value(key, value);
+  }
+  template <class E>
+  void choice(const std::string& key, E& value, const EnumNames<E>& names) {
+    const auto name = j.value(key, names.name(value));
+    auto parsed = names.parse(name);
+    if (!parsed) bf::fail("config.json: bertforge_head." + key + " '" + name + "' is not one of the known values");
+    value = *parsed;
+  }
+};
+
+}  // namespace
+
 void HeadOptions::validate(const BertConfig& c) const {
-  const auto& names = types();
-  if (std::find(names.begin(), names.end(), type) == names.end())
-    bf::fail("head.type '" + type + "' is not one of pooler, cls, mean, attention");
   const auto layers = c.num_hidden_layers;
   if (layer < -(layers + 1) || layer > layers)
     bf::fail("head.layer " + std::to_string(layer) + " is out of range: the model has hidden states 0.." +
@@ -33,22 +63,19 @@ void HeadOptions::validate(const BertConfig& c) const {
 }
 
 nlohmann::json HeadOptions::to_json() const {
-  return {{"type", type},
-          {"layer", layer},
-          {"weighted_layers", weighted_layers},
-          {"attention_heads", attention_heads},
-          {"mlp_hidden", mlp_hidden}};
+  nlohmann::json j = nlohmann::json::object();
+  JsonWriter writer{j};
+  HeadOptions copy = *this;
+  copy.visit(writer);
+  return j;
 }
 
 HeadOptions HeadOptions::from_json(const nlohmann::json& j) {
   HeadOptions o;
   if (!j.is_object()) bf::fail("config.json: bertforge_head must be an object");
   try {
-    o.type = j.value("type", o.type);
-    o.layer = j.value("layer", o.layer);
-    o.weighted_layers = j.value("weighted_layers", o.weighted_layers);
-    o.attention_heads = j.value("attention_heads", o.attention_heads);
-    o.mlp_hidden = j.value("mlp_hidden", o.mlp_hidden);
+    JsonReader reader{j};
+    o.visit(reader);
   } catch (const nlohmann::json::exception& e) {
     bf::fail(std::string("config.json: bertforge_head: ") + e.what());
   }
@@ -82,7 +109,7 @@ ClassifierHeadImpl::ClassifierHeadImpl(const BertConfig& c, HeadOptions options)
   options_.validate(c);
   if (options_.weighted_layers > 0)
     layer_weights = register_parameter("layer_weights", torch::zeros({options_.weighted_layers}));
-  if (options_.type == "attention") {
+  if (options_.type == HeadType::Attention) {
     auto attention_config = c;
     if (options_.attention_heads > 0) attention_config.num_attention_heads = options_.attention_heads;
     attention = register_module("attention", BertAttention(attention_config));
@@ -123,11 +150,11 @@ torch::Tensor ClassifierHeadImpl::forward(const BertModelOutput& encoded, const 
                                           BertPooler& pooler) {
   auto states = select_states(encoded);
   torch::Tensor pooled;
-  if (options_.type == "pooler") {
+  if (options_.type == HeadType::Pooler) {
     pooled = options_.needs_all_layers() ? pooler->forward(states) : encoded.pooler_output;
-  } else if (options_.type == "cls") {
+  } else if (options_.type == HeadType::Cls) {
     pooled = states.select(1, 0);
-  } else if (options_.type == "mean") {
+  } else if (options_.type == HeadType::Mean) {
     pooled = masked_mean(states, attention_mask);
   } else {
     pooled = attention_pooling(states, attention_mask);

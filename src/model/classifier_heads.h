@@ -12,15 +12,31 @@
 #include "model/bert_config.h"
 #include "model/bert_model.h"
 #include "model/self_attention.h"
+#include "util/config_reader.h"
 
 namespace bf::model {
 
+enum class HeadType { Pooler, Cls, Mean, Attention };
+const EnumNames<HeadType>& head_type_names();
+
+// The head's settings, listed once in visit(): the fine-tuning config's
+// `model.head` section and config.json's "bertforge_head" both read and
+// write them through it.
 struct HeadOptions {
-  std::string type = "pooler";       // pooler | cls | mean | attention
+  HeadType type = HeadType::Pooler;
   std::int64_t layer = -1;           // index into hidden_states: 0 = embeddings, 1..L = layers, -1 = last
   std::int64_t weighted_layers = 0;  // > 0: a learned softmax-weighted sum of the last k layers (replaces layer)
   std::int64_t attention_heads = 0;  // attention head only; 0 = the encoder's num_attention_heads
   std::int64_t mlp_hidden = 0;       // > 0: dropout, dense, GELU before the classifier instead of a bare linear
+
+  template <class V>
+  void visit(V& v) {
+    v.choice("type", type, head_type_names());
+    v.field("layer", layer);
+    v.field("weighted_layers", weighted_layers, non_negative<std::int64_t>());
+    v.field("attention_heads", attention_heads, non_negative<std::int64_t>());
+    v.field("mlp_hidden", mlp_hidden, non_negative<std::int64_t>());
+  }
 
   // HF's head exactly: transformers can load the model.
   bool is_hf_compatible() const;
@@ -32,7 +48,6 @@ struct HeadOptions {
   // From config.extra["bertforge_head"]; HF's pooler head when absent.
   static HeadOptions of(const BertConfig& config);
   void store_in(BertConfig& config) const;
-  static const std::vector<std::string>& types();
 };
 
 // Mean of the states over the real tokens: [B, S, H], [B, S] -> [B, H].

@@ -12,6 +12,25 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
   value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
+// Scores scaled inside the GEMM (beta 0: the zero input is never read), then
+// the [B, 1, 1, S] mask added in place by broadcasting, so no [B, heads, S, S]
+// mask is ever materialised; dropout from bertforge's counter-based masks.
+torch::Tensor BertSelfAttentionImpl::seeded_attention(const torch::Tensor& q, const torch::Tensor& k,
+                                                      const torch::Tensor& v, const torch::Tensor& additive_mask,
+                                                      bool dropout_active) const {
+  const auto batch = q.size(0);
+  const auto seq = q.size(2);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  auto q3 = q.reshape({batch * heads_, seq, head_dim_});
+  auto k3 = k.reshape({batch * heads_, seq, head_dim_});
+  auto scores = torch::baddbmm(torch::zeros({1, 1, 1}, q3.options()), q3, k3.transpose(1, 2), /*beta=*/0.0,
+                               /*alpha=*/scale);
+  scores.view({batch, heads_, seq, seq}).add_(additive_mask.to(scores.scalar_type()));
+  auto probs = torch::softmax(scores, -1);
+  probs = bf::model::dropout(probs, dropout_, dropout_active);
+  return torch::bmm(probs, v.reshape({batch * heads_, seq, head_dim_})).view({batch, heads_, seq, head_dim_});
+}
+
 torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask) {
   const auto batch = hidden.size(0);
   const auto seq = hidden.size(1);
@@ -25,22 +44,14 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const 
   const auto parts = qkv.unbind(0);
   const auto &q = parts[0], &k = parts[1], &v = parts[2];  // [B, heads, S, head_dim]
   torch::Tensor context;
+  const bool dropout_active = is_training() && dropout_ > 0.0;
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
-  context = at::scaled_dot_product_attention(q, k, v, additive_mask.to(q.dtype()), is_training() ? dropout_ : 0.0);
-#else
-  // Scores scaled inside the GEMM (beta 0: the zero input is never read),
-  // then the [B, 1, 1, S] mask added in place by broadcasting, so no
-  // [B, heads, S, S] mask is ever materialised.
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  auto q3 = q.reshape({batch * heads_, seq, head_dim_});
-  auto k3 = k.reshape({batch * heads_, seq, head_dim_});
-  auto scores = torch::baddbmm(torch::zeros({1, 1, 1}, q3.options()), q3, k3.transpose(1, 2), /*beta=*/0.0,
-                               /*alpha=*/scale);
-  scores.view({batch, heads_, seq, seq}).add_(additive_mask.to(scores.scalar_type()));
-  auto probs = torch::softmax(scores, -1);
-  probs = bf::model::dropout(probs, dropout_, is_training());
-  context = torch::bmm(probs, v.reshape({batch * heads_, seq, head_dim_})).view({batch, heads_, seq, head_dim_});
+  // PyTorch's fused attention draws its dropout from the global generator,
+  // not from our counter-based masks that exact resume relies on: use it only
+  // where attention dropout is off (evaluation, predict, dropout 0).
+  if (!dropout_active) context = at::scaled_dot_product_attention(q, k, v, additive_mask.to(q.dtype()), 0.0);
 #endif
+  if (!context.defined()) context = seeded_attention(q, k, v, additive_mask, dropout_active);
   return context.permute({0, 2, 1, 3}).reshape({batch, seq, heads_ * head_dim_});
 }
 

@@ -16,6 +16,9 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
 
  private:
+  torch::Tensor seeded_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                 const torch::Tensor& additive_mask, bool dropout_active) const;
+
   std::int64_t heads_;
   std::int64_t head_dim_;
   double dropout_;

@@ -7,6 +7,7 @@
 
 #include "io/hf_model.h"
 #include "io/safetensors.h"
+#include "util/atomic_dir.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -52,15 +53,6 @@ void write_manifest(const fs::path& dir) {
   bf::write_file_atomic((dir / "manifest.json").string(), nlohmann::json{{"files", files}}.dump(2) + "\n");
 }
 
-std::optional<double> eval_loss_of(const fs::path& dir) {
-  try {
-    auto state = nlohmann::json::parse(bf::read_file((dir / "trainer_state.json").string()));
-    if (state.contains("eval_loss") && state["eval_loss"].is_number()) return state["eval_loss"].get<double>();
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string checkpoint_name(std::int64_t step) {
@@ -69,8 +61,8 @@ std::string checkpoint_name(std::int64_t step) {
   return buf;
 }
 
-CheckpointWriter::CheckpointWriter(std::string checkpoints_dir, std::int64_t keep_last, bool keep_best)
-    : dir_(std::move(checkpoints_dir)), keep_last_(keep_last), keep_best_(keep_best) {}
+CheckpointWriter::CheckpointWriter(std::string checkpoints_dir, std::int64_t keep_last)
+    : dir_(std::move(checkpoints_dir)), keep_last_(keep_last) {}
 
 std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents& c) {
   const fs::path root(dir_);
@@ -83,26 +75,21 @@ std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents&
   bf::remove_stale_temp_files(dir_);  // of `latest` and `best`
 
   const auto name = checkpoint_name(step);
-  const fs::path tmp = root / (".tmp-" + name);
   const fs::path final_dir = root / name;
   try {
-    fs::create_directories(tmp);
-    io::save_model_dir(tmp.string(), *c.model, *c.model_config, c.tokenizer);
-    io::save_safetensors((tmp / "optimizer.safetensors").string(), c.optimizer_tensors);
-    io::save_safetensors((tmp / "rng.safetensors").string(), c.rng_tensors);
-    nlohmann::json state = c.trainer_state;
-    state["step"] = step;
-    state["optimizer"] = c.optimizer_state;
-    if (c.eval_loss) state["eval_loss"] = *c.eval_loss;
-    bf::write_file_atomic((tmp / "trainer_state.json").string(), state.dump(2) + "\n");
-    bf::write_file_atomic((tmp / "run_config.yaml").string(), c.run_config_yaml);
-    write_manifest(tmp);
-    bf::fsync_path(tmp.string());
-    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // a re-run of the same step replaces it
-    fs::rename(tmp, final_dir);
-    bf::fsync_path(root.string());
+    bf::write_dir_atomic(final_dir.string(), [&](const std::string& tmp_dir) {
+      const fs::path tmp(tmp_dir);
+      io::save_model_dir(tmp.string(), *c.model, *c.model_config, c.tokenizer);
+      io::save_safetensors((tmp / "optimizer.safetensors").string(), c.optimizer_tensors);
+      io::save_safetensors((tmp / "rng.safetensors").string(), c.rng_tensors);
+      nlohmann::json state = c.trainer_state;
+      state["step"] = step;
+      state["optimizer"] = c.optimizer_state;
+      bf::write_file_atomic((tmp / "trainer_state.json").string(), state.dump(2) + "\n");
+      bf::write_file_atomic((tmp / "run_config.yaml").string(), c.run_config_yaml);
+      write_manifest(tmp);
+    });
   } catch (const std::exception& e) {
-    fs::remove_all(tmp, ec);
     const auto previous = list_checkpoints(root);
     bf::fail("checkpoint at step " + std::to_string(step) + " was not written (" + e.what() + "); " +
              (previous.empty() ? std::string("there is no earlier checkpoint")
@@ -117,31 +104,21 @@ std::string CheckpointWriter::write(std::int64_t step, const CheckpointContents&
     spdlog::warn("checkpoint {} is complete, but checkpoints/latest was not updated: {}", name, e.what());
   }
   try {
-    prune();
+    prune(c.keep);
   } catch (const std::exception& e) {
     spdlog::warn("checkpoint {} is complete, but older checkpoints were not pruned: {}", name, e.what());
   }
   return final_dir.string();
 }
 
-void CheckpointWriter::prune() {
+void CheckpointWriter::prune(const std::string& keep) {
   auto all = list_checkpoints(dir_);
+  if (!keep.empty() && fs::is_directory(fs::path(dir_) / keep))
+    bf::write_file_atomic((fs::path(dir_) / "best").string(), keep + "\n");
   if (static_cast<std::int64_t>(all.size()) <= keep_last_) return;
-  std::optional<fs::path> best;
-  if (keep_best_) {
-    double best_loss = 0;
-    for (const auto& [step, path] : all) {
-      auto loss = eval_loss_of(path);
-      if (loss && (!best || *loss < best_loss)) {
-        best = path;
-        best_loss = *loss;
-      }
-    }
-    if (best) bf::write_file_atomic((fs::path(dir_) / "best").string(), best->filename().string() + "\n");
-  }
   const std::size_t keep_from = all.size() - static_cast<std::size_t>(keep_last_);
   for (std::size_t i = 0; i < keep_from; ++i) {
-    if (best && all[i].second == *best) continue;
+    if (all[i].second.filename() == keep) continue;
     std::error_code ec;
     fs::remove_all(all[i].second, ec);
     if (ec) spdlog::warn("could not remove old checkpoint {}: {}", all[i].second.string(), ec.message());

@@ -9,7 +9,8 @@
 //   checkpoints/latest                                   (name of the newest complete checkpoint)
 // A checkpoint is written into a hidden temporary directory, every file
 // fsync'd, then renamed into place: a crash at any moment leaves the previous
-// checkpoints untouched and never a partial one under a step-* name.
+// checkpoints untouched and never a partial one under a step-* name
+// (util/atomic_dir.h).
 #include <torch/torch.h>
 
 #include <map>
@@ -37,7 +38,7 @@ struct CheckpointContents {
   NamedTensors rng_tensors;
   nlohmann::json trainer_state;  // step, data cursor, counters, metrics so far
   std::string run_config_yaml;
-  std::optional<double> eval_loss;  // decides the best checkpoint
+  std::string keep;  // a checkpoint name that pruning keeps besides the last ones (the best), or ""
 };
 
 struct LoadedCheckpoint {
@@ -51,18 +52,17 @@ struct LoadedCheckpoint {
 
 class CheckpointWriter {
  public:
-  CheckpointWriter(std::string checkpoints_dir, std::int64_t keep_last, bool keep_best);
+  CheckpointWriter(std::string checkpoints_dir, std::int64_t keep_last);
   // Returns the final directory. Throws bf::Error (disk full, permissions)
   // with the previous checkpoints intact.
   std::string write(std::int64_t step, const CheckpointContents& contents);
   const std::string& dir() const { return dir_; }
 
  private:
-  void prune();
+  void prune(const std::string& keep);
 
   std::string dir_;
   std::int64_t keep_last_;
-  bool keep_best_;
 };
 
 // Verifies the manifest (every file present, same size and hash) and reads

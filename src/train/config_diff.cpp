@@ -45,6 +45,19 @@ bool is_added_with_default(const ConfigChange& c) {
       {"training.loss_scale_init", "65536"},
       {"training.loss_scale_growth_interval", "2000"},
       {"checkpoint.on_write_error", "stop"},
+      // Fine-tuning keys of token classification, QA and headerless files.
+      {"data.columns", "[]"},
+      {"data.has_header", "true"},
+      {"data.tag_scheme", "iob2"},
+      {"data.strict_tags", "false"},
+      {"data.label_all_pieces", "false"},
+      {"data.window_stride", "-1"},
+      {"data.doc_stride", "128"},
+      {"data.max_query_length", "64"},
+      {"data.n_best_size", "20"},
+      {"data.max_answer_length", "30"},
+      {"data.null_score_diff_threshold", "0"},
+      {"data.qa_metric", "auto"},
   };
   if (c.before != "(absent)") return false;
   auto it = defaults.find(c.key);

@@ -16,6 +16,14 @@ class Tokenizer;
 
 namespace bf::train {
 
+// An evaluation: the scalar metrics (into metrics.jsonl, the log, best-model
+// choice) and, optionally, the full report (per-class tables, confusion
+// matrix) that the trainer appends to evals.jsonl.
+struct Evaluation {
+  std::map<std::string, double> metrics;
+  nlohmann::json report;  // null: nothing for evals.jsonl
+};
+
 struct MicroStep {
   torch::Tensor loss;                     // already divided by the step's totals: just backward() it
   std::map<std::string, double> sums;     // additive statistics (loss sums, counts, correct predictions)
@@ -43,14 +51,14 @@ class TrainingTask {
   virtual std::int64_t steps_per_epoch() const = 0;
   virtual double epochs_done() const = 0;
 
-  // Metrics on held-out data; "loss" decides the best checkpoint unless the
-  // task names another metric in best_metric().
-  virtual std::map<std::string, double> evaluate() = 0;
+  // Metrics on held-out data; "loss" decides the best checkpoint (and
+  // best_model/, early stopping) unless the task names another metric.
+  virtual Evaluation evaluate() = 0;
   virtual std::string best_metric() const { return "loss"; }
   virtual bool higher_is_better() const { return false; }
-  // True when the task wants the run to end now (early stopping after an
-  // evaluation); the trainer then finishes as at max_steps.
-  virtual bool wants_stop() const { return false; }
+  // Steps between evaluations given the configured value (0 = only at the
+  // end); a task may evaluate once an epoch instead, or never without data.
+  virtual std::int64_t eval_interval(std::int64_t configured) const { return configured; }
 };
 
 }  // namespace bf::train

@@ -1,16 +1,14 @@
 #pragma once
-// The pretraining run config: one YAML file with sections run, tokenizer,
-// data, model, optimizer, schedule, training, eval, checkpoint, logging.
-// Parsed once into these structs; printed back resolved at the start of a run
-// and saved in the run directory.
+// The sections every training run config shares (run, training, eval,
+// checkpoint, logging; optimizer and schedule live with their code). Each
+// task's root config (pretrain/pretrain_config.h, finetune/finetune_config.h)
+// is built from them, parsed once, and printed back resolved at the start of
+// a run and saved in the run directory.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "data/data_config.h"
-#include "model/bert_config.h"
-#include "train/distributed_section.h"
 #include "train/loss_scaler.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
@@ -32,35 +30,6 @@ struct RunSection {
     v.field("device", device, one_of({"cpu", "cuda", "auto"}));
     v.field("threads", threads, non_negative<std::int64_t>());
   }
-};
-
-// A preset plus any HF config field to override. vocab_size and pad_token_id
-// always come from the tokenizer, never from here.
-struct ModelSection {
-  std::string preset = "mini";
-  std::string init_from;  // a model directory or checkpoint: weights only, new schedule
-  std::optional<std::int64_t> num_hidden_layers, hidden_size, num_attention_heads, intermediate_size,
-      max_position_embeddings, type_vocab_size;
-  std::optional<std::string> hidden_act;
-  std::optional<double> hidden_dropout_prob, attention_probs_dropout_prob, initializer_range, layer_norm_eps;
-  template <class V>
-  void visit(V& v) {
-    v.field("preset", preset, one_of(model::BertConfig::preset_names()));
-    v.field("init_from", init_from);
-    v.field("num_hidden_layers", num_hidden_layers);
-    v.field("hidden_size", hidden_size);
-    v.field("num_attention_heads", num_attention_heads);
-    v.field("intermediate_size", intermediate_size);
-    v.field("max_position_embeddings", max_position_embeddings);
-    v.field("type_vocab_size", type_vocab_size);
-    v.field("hidden_act", hidden_act);
-    v.field("hidden_dropout_prob", hidden_dropout_prob);
-    v.field("attention_probs_dropout_prob", attention_probs_dropout_prob);
-    v.field("initializer_range", initializer_range);
-    v.field("layer_norm_eps", layer_norm_eps);
-  }
-  // The preset with the overrides applied, sized for this vocabulary.
-  model::BertConfig resolve(std::int64_t vocab_size, std::int64_t pad_token_id) const;
 };
 
 struct TrainingSection {
@@ -146,40 +115,5 @@ struct LoggingSection {
     v.field("level", level, one_of({"trace", "debug", "info", "warn", "error"}));
   }
 };
-
-struct PretrainConfig {
-  RunSection run;
-  std::string tokenizer;  // tokenizer directory
-  data::DataConfig data;
-  ModelSection model;
-  OptimizerConfig optimizer;
-  ScheduleConfig schedule;
-  TrainingSection training;
-  EvalSection eval;
-  CheckpointSection checkpoint;
-  LoggingSection logging;
-  DistributedSection distributed;
-
-  template <class V>
-  void visit(V& v) {
-    v.section("run", run);
-    v.required("tokenizer", tokenizer);
-    v.section("data", data);
-    v.section("model", model);
-    v.section("optimizer", optimizer);
-    v.section("schedule", schedule);
-    v.section("training", training);
-    v.section("eval", eval);
-    v.section("checkpoint", checkpoint);
-    v.section("logging", logging);
-    v.section("distributed", distributed);
-  }
-};
-
-PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides = {});
-
-// Problems a parse cannot see: files and directories named by the config that
-// do not exist, an output directory that cannot be written. Empty when fine.
-std::vector<std::string> check_pretrain_paths(const PretrainConfig& config);
 
 }  // namespace bf::train

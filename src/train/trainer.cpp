@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "io/hf_model.h"
+#include "train/best_tracker.h"
 #include "train/checkpoint.h"
 #include "train/grad_clip.h"
 #include "train/loss_scaler.h"
@@ -21,6 +22,7 @@
 #include "train/progress.h"
 #include "train/rng_state.h"
 #include "train/run_report.h"
+#include "util/atomic_dir.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -46,40 +48,42 @@ void install_stop_signal_handlers() {
   std::signal(SIGTERM, on_stop_signal);
 }
 bool stop_requested() { return g_stop_signals.load() > 0; }
-void request_stop() { g_stop_signals.fetch_add(1); }
 
 struct Trainer::Impl {
   TrainerSettings s;
   TrainingTask& task;
   torch::Device device;
-  Collective& comm;
+  dist::Collective& comm;
   std::string run_dir;
   Optimizer optimizer;
   std::int64_t total_steps = 0;
   std::unique_ptr<LrSchedule> schedule;
   std::unique_ptr<MetricsLog> metrics;
+  std::unique_ptr<MetricsLog> evals;  // evals.jsonl: the tasks' full evaluation reports
   CheckpointWriter checkpoints;
   LossScaler scaler;
+  BestTracker best;
+  std::int64_t eval_every = 0;        // steps between evaluations, 0 = only at the end
 
   bool resumed = false;               // resume_from was called
   std::int64_t step = 0;              // optimizer steps done
   std::int64_t skipped_steps = 0;     // non-finite steps skipped, in total
   std::int64_t nonfinite_in_a_row = 0;
-  std::optional<double> best_eval;
   std::map<std::string, double> last_eval;
   double train_seconds = 0;           // over all sessions of the run
   double allreduce_seconds = 0;       // in the current logging window
 
-  Impl(TrainerSettings settings, TrainingTask& t, torch::Device d, Collective* c)
+  Impl(TrainerSettings settings, TrainingTask& t, torch::Device d, dist::Collective* c)
       : s(std::move(settings)),
         task(t),
         device(d),
-        comm(c ? *c : single_process()),
+        comm(c ? *c : dist::single_process()),
         run_dir(s.run.output_dir),
         optimizer(named_parameters(t.model()), s.optimizer),
-        checkpoints((fs::path(s.run.output_dir) / "checkpoints").string(), s.checkpoint.keep_last,
-                    s.checkpoint.keep_best),
-        scaler(s.training.loss_scaler_options()) {
+        checkpoints((fs::path(s.run.output_dir) / "checkpoints").string(), s.checkpoint.keep_last),
+        scaler(s.training.loss_scaler_options()),
+        best(t.best_metric(), t.higher_is_better(), s.patience),
+        eval_every(t.eval_interval(s.eval.every_steps)) {
     total_steps = s.training.max_steps;
     if (s.training.max_epochs > 0) {
       const auto by_epochs = static_cast<std::int64_t>(std::ceil(s.training.max_epochs * task.steps_per_epoch()));
@@ -97,7 +101,7 @@ struct Trainer::Impl {
             {"data", task.data_state()},
             {"skipped_steps", skipped_steps},
             {"nonfinite_in_a_row", nonfinite_in_a_row},
-            {"best_eval", best_eval ? nlohmann::json(*best_eval) : nlohmann::json()},
+            {"best", best.state()},
             {"last_eval", last_eval},
             {"train_seconds", train_seconds},
             {"total_steps", total_steps},
@@ -130,6 +134,7 @@ struct Trainer::Impl {
   // others wait until the checkpoint is complete. Returns the directory (on
   // rank 0; "" elsewhere).
   std::string save_checkpoint() {
+    best.note_checkpoint(step, checkpoint_name(step));
     auto rng = gather_rng_state();
     if (!comm.is_main()) {
       comm.barrier();
@@ -144,14 +149,11 @@ struct Trainer::Impl {
     c.rng_tensors = std::move(rng);
     c.trainer_state = trainer_state();
     c.run_config_yaml = s.run_config_yaml;
-    if (last_eval.count(task.best_metric())) {
-      // The writer keeps the checkpoint with the lowest value: negate "higher is better" metrics.
-      const double v = last_eval.at(task.best_metric());
-      c.eval_loss = task.higher_is_better() ? -v : v;
-    }
+    if (s.checkpoint.keep_best) c.keep = best.best_checkpoint();
     std::string dir;
     try {
       if (metrics) metrics->flush_sync();
+      if (evals) evals->flush_sync();
       dir = checkpoints.write(step, c);
     } catch (...) {
       comm.barrier();  // the other ranks wait for this checkpoint either way
@@ -205,8 +207,9 @@ struct Trainer::Impl {
   void run_eval() {
     const auto t0 = Clock::now();
     task.model().eval();
-    last_eval = task.evaluate();
+    auto evaluation = task.evaluate();
     task.model().train();
+    last_eval = evaluation.metrics;
     nlohmann::json record = {{"type", "eval"}, {"step", step}};
     std::string line;
     for (const auto& [k, v] : last_eval) {
@@ -216,10 +219,32 @@ struct Trainer::Impl {
     record["seconds"] = seconds_since(t0);
     log_record(record);
     spdlog::info("eval at step {}:{}", step, line);
-    if (last_eval.count(task.best_metric())) {
-      const double v = last_eval.at(task.best_metric());
-      if (!best_eval || (task.higher_is_better() ? v > *best_eval : v < *best_eval)) best_eval = v;
+    if (!evaluation.report.is_null() && evals) {
+      evaluation.report["type"] = "eval";
+      evaluation.report["step"] = step;
+      evals->write(evaluation.report);
     }
+    if (best.update(last_eval, step)) {
+      if (s.save_best_model) save_best_model();
+    } else if (best.out_of_patience()) {
+      spdlog::info("early stopping: {} evaluations without a better {} (best {:.4f})", best.evals_since_best(),
+                   best.metric(), *best.best());
+    }
+  }
+
+  // Every rank's weights are the same; rank 0 writes them.
+  void save_best_model() {
+    if (!comm.is_main()) return;
+    const auto dir = (fs::path(run_dir) / "best_model").string();
+    export_model(dir);
+    spdlog::info("new best {} = {:.4f}: saved {}", best.metric(), *best.best(), dir);
+  }
+
+  // An HF model directory of the current weights, written whole or not at all.
+  void export_model(const std::string& dir) {
+    bf::write_dir_atomic(dir, [&](const std::string& tmp) {
+      io::save_model_dir(tmp, task.model(), task.model_config(), task.tokenizer());
+    });
   }
 
   // After backward on every rank: the mean gradient (each rank's loss is its
@@ -297,7 +322,7 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, Collective* comm)
+Trainer::Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, dist::Collective* comm)
     : impl_(std::make_shared<Impl>(std::move(settings), task, device, comm)) {}
 
 namespace {
@@ -348,7 +373,7 @@ void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_world_si
   auto rng = rng_of_rank(ckpt.rng_tensors, m.comm.rank());
   if (rng.empty()) {
     // A rank the checkpoint did not have (allowed world size change): its own stream.
-    seed_rank_generators(m.s.run.seed, m.comm.rank());
+    dist::seed_rank_generators(m.s.run.seed, m.comm.rank());
   } else {
     restore_rng_state(rng);
   }
@@ -359,12 +384,15 @@ void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_world_si
   m.nonfinite_in_a_row = st.value("nonfinite_in_a_row", std::int64_t{0});
   if (st.contains("loss_scaler")) m.scaler.load_state(st["loss_scaler"]);
   m.train_seconds = st.value("train_seconds", 0.0);
-  if (st.contains("best_eval") && st["best_eval"].is_number()) m.best_eval = st["best_eval"].get<double>();
+  m.best.restore(st);
   if (st.contains("last_eval") && st["last_eval"].is_object())
     m.last_eval = st["last_eval"].get<std::map<std::string, double>>();
   // Records written after this checkpoint by the run that stopped belong to
   // steps that will be trained again.
-  if (m.comm.is_main()) MetricsLog::truncate_after_step((fs::path(m.run_dir) / "metrics.jsonl").string(), m.step);
+  if (m.comm.is_main()) {
+    for (const char* log : {"metrics.jsonl", "evals.jsonl"})
+      MetricsLog::truncate_after_step((fs::path(m.run_dir) / log).string(), m.step);
+  }
   spdlog::info("resumed from {} at step {}", checkpoint_dir, m.step);
 }
 
@@ -376,9 +404,10 @@ TrainResult Trainer::train() {
     // A fresh run starts a new log: the records of an attempt that died before
     // its first checkpoint are of steps that will be trained again.
     m.metrics = std::make_unique<MetricsLog>((fs::path(m.run_dir) / "metrics.jsonl").string(), /*append=*/m.resumed);
+    m.evals = std::make_unique<MetricsLog>((fs::path(m.run_dir) / "evals.jsonl").string(), /*append=*/m.resumed);
   }
   // Every rank starts from rank 0's weights (a resumed run has them already; cheap either way).
-  broadcast_module(m.comm, m.task.model());
+  dist::broadcast_module(m.comm, m.task.model());
   install_stop_signal_handlers();
   m.task.model().train();
   m.optimizer.zero_grad();
@@ -396,11 +425,12 @@ TrainResult Trainer::train() {
 
   while (true) {
     if (m.step >= m.total_steps) {
-      result.stopped_by = m.s.training.max_steps > 0 && m.step >= m.s.training.max_steps ? "max_steps" : "max_epochs";
+      result.stopped_by = m.s.training.max_steps > 0 && m.step >= m.s.training.max_steps ? StopReason::MaxSteps
+                                                                                          : StopReason::MaxEpochs;
       break;
     }
     if (m.s.training.session_steps > 0 && m.step - session_first_step >= m.s.training.session_steps) {
-      result.stopped_by = "session_steps";
+      result.stopped_by = StopReason::SessionSteps;
       break;
     }
     // A signal reaches one rank, and clocks differ: the ranks agree on
@@ -415,15 +445,15 @@ TrainResult Trainer::train() {
             : 0.0};
     if (m.comm.world_size() > 1) m.comm.sum(flags);
     if (flags[0] > 0) {
-      result.stopped_by = "signal";
+      result.stopped_by = StopReason::Signal;
       break;
     }
-    if (m.task.wants_stop()) {
-      result.stopped_by = "early_stopping";
+    if (m.best.out_of_patience()) {
+      result.stopped_by = StopReason::EarlyStopping;
       break;
     }
     if (flags[1] > 0) {
-      result.stopped_by = "max_time";
+      result.stopped_by = StopReason::MaxTime;
       break;
     }
     const bool checkpoint_by_time = flags[2] > 0;
@@ -473,7 +503,7 @@ TrainResult Trainer::train() {
       window_tokens = window_seconds = 0;
       m.allreduce_seconds = 0;
     }
-    if (m.s.eval.every_steps > 0 && m.step % m.s.eval.every_steps == 0) m.run_eval();
+    if (m.eval_every > 0 && m.step % m.eval_every == 0) m.run_eval();
     const bool by_steps = m.s.checkpoint.every_steps > 0 && m.step % m.s.checkpoint.every_steps == 0;
     if (by_steps || checkpoint_by_time) {
       const auto dir = m.periodic_checkpoint();
@@ -489,27 +519,25 @@ TrainResult Trainer::train() {
     }
   }
   progress.finish();
-  const bool scheduled_end = result.stopped_by == "max_steps" || result.stopped_by == "max_epochs";
-  const bool finished = scheduled_end || result.stopped_by == "early_stopping";
-  if (scheduled_end && (m.s.eval.every_steps == 0 || m.step % m.s.eval.every_steps != 0)) m.run_eval();
+  const bool scheduled_end = reached_schedule_end(result.stopped_by);
+  const bool run_finished = finished(result.stopped_by);
+  if (scheduled_end && (m.eval_every == 0 || m.step % m.eval_every != 0)) m.run_eval();
   if (last_checkpoint_step != m.step) last_checkpoint_dir = m.save_checkpoint();
   result.final_checkpoint = last_checkpoint_dir;
   result.steps = m.step;
   result.last_eval = m.last_eval;
-  if (finished && m.comm.is_main()) {
-    // The run's product: an HF model directory, written whole or not at all.
-    const auto model_dir = (fs::path(m.run_dir) / "model").string();
-    const auto tmp = model_dir + ".tmp";
-    fs::remove_all(tmp);
-    io::save_model_dir(tmp, m.task.model(), m.task.model_config(), m.task.tokenizer());
-    fs::remove_all(model_dir);
-    fs::rename(tmp, model_dir);
-    result.model_dir = model_dir;
+  if (run_finished && m.comm.is_main()) {
+    result.model_dir = (fs::path(m.run_dir) / "model").string();
+    m.export_model(result.model_dir);
   }
-  m.log_record({{"type", "event"}, {"event", "stopped"}, {"reason", result.stopped_by}, {"step", m.step}});
+  if (m.s.save_best_model && m.best.best() && fs::exists(fs::path(m.run_dir) / "best_model" / "config.json"))
+    result.best_model_dir = (fs::path(m.run_dir) / "best_model").string();
+  const std::string reason = to_string(result.stopped_by);
+  m.log_record({{"type", "event"}, {"event", "stopped"}, {"reason", reason}, {"step", m.step}});
   if (m.metrics) m.metrics->flush_sync();
-  m.write_report(finished ? "finished" : "stopped (" + result.stopped_by + ")");
-  spdlog::info("stopped by {} at step {}; checkpoint {}", result.stopped_by, m.step, result.final_checkpoint);
+  if (m.evals) m.evals->flush_sync();
+  m.write_report(run_finished ? "finished" : "stopped (" + reason + ")");
+  spdlog::info("stopped by {} at step {}; checkpoint {}", reason, m.step, result.final_checkpoint);
   return result;
 }
 

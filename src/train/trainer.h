@@ -8,7 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "train/collective.h"
+#include "dist/collective.h"
+#include "train/stop_reason.h"
 #include "train/task.h"
 #include "train/train_config.h"
 
@@ -23,18 +24,16 @@ struct TrainerSettings {
   CheckpointSection checkpoint;
   LoggingSection logging;
   std::string run_config_yaml;  // the resolved config, saved with every checkpoint
-};
-
-struct ResumeOptions {
-  std::string checkpoint;      // a checkpoint directory, or a run directory (its newest)
-  bool enabled = false;
+  std::int64_t patience = 0;     // stop after this many evaluations without a better best metric; 0 = never
+  bool save_best_model = false;  // keep the best evaluation's weights as run/best_model (fine-tuning)
 };
 
 struct TrainResult {
   std::int64_t steps = 0;
-  std::string stopped_by;       // max_steps | max_epochs | early_stopping | max_time | session_steps | signal
+  StopReason stopped_by = StopReason::MaxSteps;
   std::string final_checkpoint;
-  std::string model_dir;        // the exported HF model directory
+  std::string model_dir;        // the exported HF model directory (a finished run)
+  std::string best_model_dir;   // with save_best_model, when an evaluation gave one
   std::map<std::string, double> last_eval;
 };
 
@@ -43,7 +42,7 @@ class Trainer {
   // `comm` joins the other processes of a data-parallel run (nullptr: one
   // process). Every rank runs the same loop; rank 0 alone writes checkpoints,
   // metrics, reports and the final model.
-  Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, Collective* comm = nullptr);
+  Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, dist::Collective* comm = nullptr);
   // Restores model, optimizer, RNG (this rank's), data cursor, step and
   // counters. A checkpoint of another world size is refused unless allowed
   // (the data order then differs from an uninterrupted run).
@@ -59,6 +58,5 @@ class Trainer {
 // current step (a second signal exits at once).
 void install_stop_signal_handlers();
 bool stop_requested();
-void request_stop();  // for tests
 
 }  // namespace bf::train

@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/error.h"
@@ -55,6 +56,29 @@ Check<T> in_range(T lo, T hi) {
 }
 Check<std::string> one_of(std::vector<std::string> allowed);
 
+// The names of an enum's values, listed once: configs read and write the
+// names, code compares the values.
+template <class E>
+struct EnumNames {
+  std::vector<std::pair<E, std::string>> entries;
+
+  const std::string& name(E value) const {
+    for (const auto& [v, n] : entries)
+      if (v == value) return n;
+    return entries.front().second;
+  }
+  std::optional<E> parse(const std::string& name) const {
+    for (const auto& [v, n] : entries)
+      if (n == name) return v;
+    return std::nullopt;
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries) out.push_back(e.second);
+    return out;
+  }
+};
+
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& known);
 
 class ConfigReader {
@@ -68,6 +92,13 @@ class ConfigReader {
   template <class T>
   void required(const std::string& key, T& value, Check<T> check = {}) {
     read(key, value, std::move(check), true);
+  }
+  // An enum field, written in the YAML as one of `names`.
+  template <class E>
+  void choice(const std::string& key, E& value, const EnumNames<E>& names) {
+    std::string name = names.name(value);
+    read(key, name, one_of(names.names()), false);
+    if (auto parsed = names.parse(name)) value = *parsed;
   }
   template <class S>
   void section(const std::string& key, S& sub) {
@@ -151,6 +182,10 @@ class ConfigWriter {
   void required(const std::string& key, const T& value, Check<T> = {}) {
     field(key, value);
   }
+  template <class E>
+  void choice(const std::string& key, const E& value, const EnumNames<E>& names) {
+    field(key, names.name(value));
+  }
   template <class S>
   void section(const std::string& key, S& sub) {
     out_ << YAML::Key << key << YAML::Value << YAML::BeginMap;
@@ -181,9 +216,9 @@ class ConfigWriter {
   YAML::Emitter& out_;
 };
 
-// Parses `text` (from `file`, for messages) into a root config struct.
-// overrides are "a.b.c=value" strings from --set, applied before parsing.
+// The YAML document in `file`; a syntax error names the file and line.
 YAML::Node load_yaml_file(const std::string& file);
+// overrides are "a.b.c=value" strings from --set, applied before parsing.
 void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides);
 
 template <class S>
@@ -211,11 +246,13 @@ S read_config(const std::string& file, const std::vector<std::string>& overrides
 }
 
 template <class S>
-std::string config_to_yaml(S& config) {
+std::string config_to_yaml(const S& config) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   ConfigWriter writer(out);
-  config.visit(writer);
+  // visit() is one template for reading and writing, so it is not const;
+  // the writer only reads.
+  const_cast<S&>(config).visit(writer);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

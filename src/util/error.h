@@ -11,8 +11,8 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Prefixes a message with its location, e.g. "config.yaml:12: optimizer.lr: must be > 0".
+// Throws bf::Error; the message says where (file, line, key) itself, e.g.
+// "config.yaml:12: optimizer.lr: must be > 0".
 [[noreturn]] void fail(const std::string& message);
-[[noreturn]] void fail_at(const std::string& where, const std::string& message);
 
 }  // namespace bf

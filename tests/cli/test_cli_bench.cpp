@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/shared_data.h"
-#include "cli_runner.h"
+#include "../support/cli_runner.h"
 #include "model/bert_config.h"
 #include "model/flops.h"
 #include "util/fs.h"

@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/shared_data.h"
-#include "cli_runner.h"
+#include "../support/cli_runner.h"
 #include "util/fs.h"
 
 using namespace bf;
@@ -165,7 +165,7 @@ pid_t start_pretrain(const FaultFixture& f, const std::string& run_dir, bool res
 
 }  // namespace
 
-TEST_CASE("SIGKILL at random moments and inside checkpoint writes: --resume continues exactly", "[cli][faults]") {
+TEST_CASE("SIGKILL at random moments and inside checkpoint writes: --resume continues exactly", "[cli][faults][long]") {
   FaultFixture f("faults-kill", 16);
   const auto reference = f.run("reference");
   auto straight = f.pretrain(reference);
@@ -219,8 +219,7 @@ TEST_CASE("SIGKILL at random moments and inside checkpoint writes: --resume cont
   require_same_run(reference, run);
 }
 
-TEST_CASE("disk full while writing a checkpoint: reported, the previous checkpoint intact, stop or continue",
-          "[cli][faults]") {
+TEST_CASE("disk full while writing a checkpoint: reported, the previous checkpoint intact, stop or continue", "[cli][faults][long]") {
   FaultFixture f("faults-full", 8);
   const auto reference = f.run("reference");
   auto straight = f.pretrain(reference);

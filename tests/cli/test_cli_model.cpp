@@ -3,7 +3,7 @@
 
 #include "../support/shared_data.h"
 #include "../support/tensor_match.h"
-#include "cli_runner.h"
+#include "../support/cli_runner.h"
 #include "io/safetensors.h"
 #include "util/fs.h"
 

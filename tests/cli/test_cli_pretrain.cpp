@@ -10,8 +10,8 @@
 #include <fstream>
 #include <thread>
 
-#include "../train/train_fixture.h"
-#include "cli_runner.h"
+#include "../pretrain/pretrain_fixture.h"
+#include "../support/cli_runner.h"
 #include "util/fs.h"
 
 using namespace bf;
@@ -43,7 +43,7 @@ std::string write_config(const std::string& dir, const std::string& run_name, in
 
 }  // namespace
 
-TEST_CASE("SIGTERM mid-run: checkpoint, exit 0, resume equals the uninterrupted run", "[cli][resume]") {
+TEST_CASE("SIGTERM mid-run: checkpoint, exit 0, resume equals the uninterrupted run", "[cli][resume][long]") {
   const auto dir = test::temp_dir("cli-sigterm");
   const int steps = 40;
   const auto straight_cfg = write_config(dir, "straight", steps);

@@ -50,8 +50,8 @@ TEST_CASE("the pooler head keeps HF's parameter names", "[finetune][heads]") {
 
 TEST_CASE("every head saves, loads and gives the same logits", "[finetune][heads]") {
   std::vector<model::HeadOptions> heads{
-      {"pooler", -1, 0, 0, 0},    {"cls", -1, 0, 0, 0},      {"mean", 2, 0, 0, 0},        {"attention", -1, 0, 4, 0},
-      {"attention", -1, 3, 0, 16}, {"mean", -1, 2, 0, 0},     {"pooler", -2, 0, 0, 0}};
+      {model::HeadType::Pooler, -1, 0, 0, 0}, {model::HeadType::Cls, -1, 0, 0, 0}, {model::HeadType::Mean, 2, 0, 0, 0}, {model::HeadType::Attention, -1, 0, 4, 0},
+      {model::HeadType::Attention, -1, 3, 0, 16}, {model::HeadType::Mean, -1, 2, 0, 0}, {model::HeadType::Pooler, -2, 0, 0, 0}};
   auto ids = torch::randint(1, 200, {3, 9}, torch::kLong);
   auto mask = torch::ones({3, 9}, torch::kLong);
   mask.index_put_({0, torch::indexing::Slice(5)}, 0);
@@ -64,8 +64,8 @@ TEST_CASE("every head saves, loads and gives the same logits", "[finetune][heads
     net->eval();
     const auto names = state_names(*net);
     CHECK(names.count("classifier.weight") == 1);
-    CHECK(names.count("bert.pooler.dense.weight") == (head.type == "pooler" ? 1u : 0u));
-    if (head.type == "attention") CHECK(names.count("head.attention.self.query.weight") == 1);
+    CHECK(names.count("bert.pooler.dense.weight") == (head.type == model::HeadType::Pooler ? 1u : 0u));
+    if (head.type == model::HeadType::Attention) CHECK(names.count("head.attention.self.query.weight") == 1);
     if (head.weighted_layers > 0) CHECK(names.count("head.layer_weights") == 1);
 
     const auto dir = test::temp_dir("ft-head");
@@ -86,8 +86,8 @@ TEST_CASE("every head saves, loads and gives the same logits", "[finetune][heads
 }
 
 TEST_CASE("padding does not change the mean and attention heads' outputs", "[finetune][heads]") {
-  for (const std::string type : {"mean", "attention"}) {
-    INFO(type);
+  for (const auto type : {model::HeadType::Mean, model::HeadType::Attention}) {
+    INFO(model::head_type_names().name(type));
     const auto config = tiny_config({type, -1, 0, 0, 0});
     torch::manual_seed(5);
     model::BertForSequenceClassification net(config);
@@ -105,8 +105,8 @@ TEST_CASE("padding does not change the mean and attention heads' outputs", "[fin
 
 TEST_CASE("bad head settings are refused", "[finetune][heads]") {
   auto c = tiny_config({});
-  CHECK_THROWS_WITH(model::HeadOptions({"max", -1, 0, 0, 0}).validate(c), Catch::Matchers::Contains("head.type"));
-  CHECK_THROWS_WITH(model::HeadOptions({"cls", 7, 0, 0, 0}).validate(c), Catch::Matchers::Contains("head.layer 7"));
-  CHECK_THROWS_WITH(model::HeadOptions({"attention", -1, 0, 5, 0}).validate(c),
+  CHECK_THROWS_WITH(model::HeadOptions({model::HeadType::Cls, 7, 0, 0, 0}).validate(c),
+                    Catch::Matchers::Contains("head.layer 7"));
+  CHECK_THROWS_WITH(model::HeadOptions({model::HeadType::Attention, -1, 0, 5, 0}).validate(c),
                     Catch::Matchers::Contains("attention_heads"));
 }

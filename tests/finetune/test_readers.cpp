@@ -25,7 +25,7 @@ TEST_CASE("TSV: header row, tab fields, quotes kept literally, BOM and CRLF remo
   const auto dir = test::temp_dir("ft-tsv");
   test::write_text(dir + "/a.tsv", "\xEF\xBB\xBFlabel\ta\tb\r\n1\tsaid \"hi\"\tthere\r\n\n0\tx\ty\n");
   ft::ReadOptions o;
-  o.columns = {"a", "b", "label"};
+  o.columns = {"a", "b", "label", true, {}, true};
   const auto rows = read_all(dir + "/a.tsv", o);
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].text == "said \"hi\"");
@@ -118,7 +118,7 @@ TEST_CASE("pairs are truncated longest-first to max_seq_length", "[finetune][for
   auto tokenizer = uncased(dir);
   test::write_text(dir + "/p.tsv", "label\ta\tb\n1\tone two three four five six\tseven\n");
   ft::ReadOptions o;
-  o.columns = {"a", "b", "label"};
+  o.columns = {"a", "b", "label", true, {}, true};
   o.max_seq_length = 6;
   auto data = ft::load_dataset(dir + "/p.tsv", o, *tokenizer, ft::LabelMap({"0", "1"}));
   const auto& e = data.examples[0];

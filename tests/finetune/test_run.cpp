@@ -22,11 +22,11 @@ namespace {
 
 train::TrainResult run(ft::FinetuneConfig config, const std::string& resume_from = "") {
   ft::FinetuneTask task(config, torch::kCPU);
-  train::EvalSection eval;
-  eval.every_steps = task.eval_every_steps();
   const auto yaml = config_to_yaml(config);
   train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                  eval,       config.checkpoint, config.logging,  yaml};
+                                  {},         config.checkpoint, config.logging,  yaml};
+  settings.patience = config.eval.patience;
+  settings.save_best_model = true;
   train::Trainer trainer(settings, task, torch::kCPU);
   if (!resume_from.empty()) trainer.resume_from(resume_from);
   return trainer.train();
@@ -88,7 +88,7 @@ TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][pred
   const auto summary = ft::predict_file(classifier, s.dev, out, settings, torch::kCPU, /*chunk_rows=*/7);
   REQUIRE(summary.rows == 48);
 
-  ft::Columns columns{"sentence", "", "label", true};
+  ft::Columns columns{"sentence", "", "label", true, {}, true};
   ft::RowReader reader(out, ft::FileFormat::Tsv, columns);
   REQUIRE(reader.header() == std::vector<std::string>{"sentence", "label", "prediction", "prob_0", "prob_1"});
   ft::Row row;
@@ -122,7 +122,7 @@ TEST_CASE("resuming a fine-tuning run is bit-identical to an uninterrupted one",
   auto first = straight;
   first.run.output_dir = s.dir + "/resumed";
   first.training.session_steps = 2;
-  REQUIRE(run(first).stopped_by == "session_steps");
+  REQUIRE(run(first).stopped_by == train::StopReason::SessionSteps);
   auto second = straight;
   second.run.output_dir = s.dir + "/resumed";
   const auto checkpoint = train::find_latest_checkpoint(second.run.output_dir);
@@ -205,7 +205,7 @@ TEST_CASE("class weights and a pretrained encoder: init_from loads the encoder, 
   const auto second = run(next);
   CHECK(second.steps == 2);
   const auto config = io::load_model_config(second.model_dir);
-  CHECK(model::HeadOptions::of(config).type == "attention");
+  CHECK(model::HeadOptions::of(config).type == model::HeadType::Attention);
 
   const auto bad = test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.class_weights=1,2,3"});
   CHECK_THROWS_WITH(ft::FinetuneTask(bad, torch::kCPU), Catch::Matchers::Contains("3 weights for 2 classes"));
@@ -233,7 +233,7 @@ TEST_CASE("early stopping ends the run like max_steps and leaves later runs alon
       s.dir, s.train, s.dev,
       {"training.max_steps=30", "eval.patience=1", "eval.metric=accuracy", "optimizer.lr=1.0e-12"});
   const auto stopped = run(config);
-  CHECK(stopped.stopped_by == "early_stopping");
+  CHECK(stopped.stopped_by == train::StopReason::EarlyStopping);
   CHECK(stopped.steps == 6);
   CHECK(fs::exists(stopped.model_dir + "/config.json"));  // exported as a finished run
   CHECK(fs::exists(s.dir + "/run/best_model/config.json"));
@@ -241,6 +241,6 @@ TEST_CASE("early stopping ends the run like max_steps and leaves later runs alon
   // Early stopping is the task's state, not a process-wide stop request.
   const auto again = sst2("ft-patience-after");
   const auto full = run(test::tiny_finetune_config(again.dir, again.train, again.dev));
-  CHECK(full.stopped_by == "max_steps");
+  CHECK(full.stopped_by == train::StopReason::MaxSteps);
   CHECK(full.steps == 6);
 }

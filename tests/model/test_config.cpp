@@ -2,9 +2,11 @@
 
 #include "../support/shared_data.h"
 #include "model/bert_config.h"
+#include "model/model_section.h"
 #include "util/error.h"
 
 using bf::model::BertConfig;
+namespace model = bf::model;
 
 TEST_CASE("presets have the documented shapes", "[model][config]") {
   struct Row {
@@ -53,4 +55,26 @@ TEST_CASE("unknown config.json keys survive a round trip", "[model][config]") {
   auto j = c.to_json();
   CHECK(j["transformers_version"] == "4.30.0");
   CHECK(j["bertforge"]["head"] == "mean");
+}
+
+TEST_CASE("one field table: the model section overrides, config.json and the shape check agree", "[model][config]") {
+  model::ModelSection section;
+  section.preset = "tiny";
+  section.values.hidden_size = 64;
+  section.values.hidden_dropout_prob = 0.0;
+  section.given = {"hidden_size", "hidden_dropout_prob"};
+  const auto c = section.resolve(1000, 0);
+  CHECK(c.hidden_size == 64);
+  CHECK(c.intermediate_size == 256);  // follows a new hidden_size unless given
+  CHECK(c.hidden_dropout_prob == 0.0);
+  CHECK(c.num_hidden_layers == model::BertConfig::preset("tiny").num_hidden_layers);
+  CHECK(c.vocab_size == 1000);
+
+  const auto back = model::BertConfig::from_json(c.to_json());
+  CHECK(model::shape_differences(back, c).empty());
+  auto other = c;
+  other.num_hidden_layers = 7;
+  other.hidden_dropout_prob = 0.3;  // not a shape
+  const auto diff = model::shape_differences(other, c);
+  CHECK(diff == "\n  num_hidden_layers: 7 there vs 2 in this config");
 }

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string write_one(const std::string& dir, std::int64_t step, std::optional<double> eval_loss = std::nullopt,
+std::string write_one(const std::string& dir, std::int64_t step, const std::string& keep = "",
                       std::int64_t keep_last = 10) {
   auto config = model::BertConfig::preset("tiny");
   config.vocab_size = 100;
@@ -30,8 +30,8 @@ std::string write_one(const std::string& dir, std::int64_t step, std::optional<d
   c.rng_tensors = {{"cpu", torch::zeros({4}, torch::kUInt8)}};
   c.trainer_state = {{"data", {{"epoch", 0}, {"position", step * 4}}}};
   c.run_config_yaml = "run: {}\n";
-  c.eval_loss = eval_loss;
-  train::CheckpointWriter writer(dir + "/checkpoints", keep_last, true);
+  c.keep = keep;
+  train::CheckpointWriter writer(dir + "/checkpoints", keep_last);
   return writer.write(step, c);
 }
 
@@ -80,12 +80,12 @@ TEST_CASE("corrupt checkpoints are detected on load, naming the file", "[train][
   }
 }
 
-TEST_CASE("keep the last K and the best by eval loss", "[train][checkpoint]") {
+TEST_CASE("keep the last K and the one the best tracker names", "[train][checkpoint]") {
   const auto dir = test::temp_dir("ckpt-keep");
-  write_one(dir, 1, 5.0, 2);
-  write_one(dir, 2, 1.0, 2);  // best
-  write_one(dir, 3, 4.0, 2);
-  write_one(dir, 4, 3.0, 2);
+  write_one(dir, 1, "", 2);
+  write_one(dir, 2, "step-00000002", 2);  // best
+  write_one(dir, 3, "step-00000002", 2);
+  write_one(dir, 4, "step-00000002", 2);
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir + "/checkpoints"))
     if (e.is_directory()) names.push_back(e.path().filename().string());

@@ -25,13 +25,13 @@
 #include "data/data_config.h"
 #include "data/shard_file.h"
 #include "finetune/finetune_config.h"
+#include "pretrain/pretrain_config.h"
 #include "finetune/row_reader.h"
 #include "io/safetensors.h"
 #include "tokenizer/spm_trainer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 #include "tokenizer/wordpiece_vocab.h"
-#include "train/train_config.h"
 #include "util/config_reader.h"
 #include "util/error.h"
 
@@ -116,8 +116,8 @@ inline int fuzz_config(const std::uint8_t* data, std::size_t size) {
   }
   const std::string path = write_input("config.yaml", data, size);
   expect_ok_or_bf_error([&] {
-    auto config = bf::train::load_pretrain_config(path, overrides);
-    (void)bf::train::check_pretrain_paths(config);
+    auto config = bf::pretrain::load_pretrain_config(path, overrides);
+    (void)bf::pretrain::check_pretrain_paths(config);
     (void)bf::config_to_yaml(config);
   });
   expect_ok_or_bf_error([&] {

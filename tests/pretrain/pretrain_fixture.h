@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../support/shared_data.h"
-#include "train/train_config.h"
+#include "pretrain/pretrain_config.h"
 
 namespace bf::test {
 
@@ -49,13 +49,13 @@ inline std::string tiny_run_yaml(const std::string& dir, const std::string& corp
          "logging: {every_steps: 1, progress_seconds: 1000}\n";
 }
 
-inline train::PretrainConfig tiny_run_config(const std::string& dir, const std::vector<std::string>& overrides = {},
+inline pretrain::PretrainConfig tiny_run_config(const std::string& dir, const std::vector<std::string>& overrides = {},
                                              int corpus_lines = 1500) {
   const auto tokenizer = wordpiece_dir(dir);
   const auto corpus = tiny_corpus(dir, corpus_lines);
   const std::string file = dir + "/run.yaml";
   std::ofstream(file) << tiny_run_yaml(dir, corpus, tokenizer);
-  return train::load_pretrain_config(file, overrides);
+  return pretrain::load_pretrain_config(file, overrides);
 }
 
 }  // namespace bf::test

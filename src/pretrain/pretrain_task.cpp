@@ -1,4 +1,4 @@
-#include "train/pretrain_task.h"
+#include "pretrain/pretrain_task.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,81 +6,17 @@
 #include <filesystem>
 #include <optional>
 
-#include "data/corpus_builder.h"
-#include "data/manifest.h"
 #include "io/hf_model.h"
 #include "model/init_weights.h"
 #include "util/error.h"
 
-namespace bf::train {
+namespace bf::pretrain {
 namespace fs = std::filesystem;
 
-void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer& tokenizer) {
-  if (config.data.inputs.empty()) {
-    if (!fs::exists(fs::path(config.data.output) / "manifest.json"))
-      bf::fail("data.output: '" + config.data.output + "' holds no built shards and data.inputs is empty");
-    return;
-  }
-  data::BuildOptions options;
-  options.tokenizer_dir = config.tokenizer;
-  const auto result = data::build_corpus(config.data, tokenizer, options);
-  if (!result.skipped)
-    spdlog::info("data: built {} ({:.1f} MB/s)", config.data.output, result.mb_per_second());
-}
-
-std::string model_shape_differences(const std::string& dir, const model::BertConfig& expected) {
-  const auto theirs = io::load_model_config(dir);
-  std::string out;
-  auto cmp = [&](const char* key, std::int64_t a, std::int64_t b) {
-    if (a != b) out += fmt::format("\n  {}: {} there vs {} in this config", key, a, b);
-  };
-  cmp("vocab_size", theirs.vocab_size, expected.vocab_size);
-  cmp("hidden_size", theirs.hidden_size, expected.hidden_size);
-  cmp("num_hidden_layers", theirs.num_hidden_layers, expected.num_hidden_layers);
-  cmp("num_attention_heads", theirs.num_attention_heads, expected.num_attention_heads);
-  cmp("intermediate_size", theirs.intermediate_size, expected.intermediate_size);
-  cmp("max_position_embeddings", theirs.max_position_embeddings, expected.max_position_embeddings);
-  cmp("type_vocab_size", theirs.type_vocab_size, expected.type_vocab_size);
-  return out;
-}
-
-std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer) {
-  std::vector<std::string> problems;
-  if (fs::exists(fs::path(config.data.output) / data::kManifestFile)) {
-    std::optional<data::Manifest> built;
-    try {
-      built = data::Manifest::load(config.data.output);
-    } catch (const bf::Error&) {
-      // A damaged build: rebuilt from data.inputs, or reported by the loader.
-    }
-    const auto ours = data::TokenizerInfo::of(tokenizer, config.tokenizer);
-    if (built && (built->tokenizer.hash != ours.hash || built->tokenizer.vocab_size != ours.vocab_size)) {
-      const auto& t = built->tokenizer;
-      problems.push_back(fmt::format(
-          "data.output: the shards in '{}' were built with another tokenizer ({}, vocab {}, hash {}{}) than "
-          "tokenizer: '{}' ({}, vocab {}, hash {}); point data.output at a new directory, or rebuild it with "
-          "`bertforge data build --force` using this tokenizer",
-          config.data.output, t.type, t.vocab_size, t.hash, t.dir.empty() ? "" : ", from " + t.dir, config.tokenizer,
-          ours.type, ours.vocab_size, ours.hash));
-    }
-  }
-  if (!config.model.init_from.empty()) {
-    try {
-      const auto diff = model_shape_differences(
-          config.model.init_from, config.model.resolve(tokenizer.vocab_size(), tokenizer.special_ids().pad));
-      if (!diff.empty())
-        problems.push_back("model.init_from: '" + config.model.init_from +
-                           "' holds a model of another size than this config's:" + diff);
-    } catch (const bf::Error& e) {
-      problems.push_back(std::string("model.init_from: ") + e.what());
-    }
-  }
-  return problems;
-}
-
-PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, std::int32_t rank,
-                           std::int32_t world_size, AllReduceSum all_reduce)
-    : config_(config), device_(device), world_size_(world_size), all_reduce_(std::move(all_reduce)) {
+PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm)
+    : config_(config), device_(device), comm_(comm) {
+  const auto rank = comm.rank();
+  const auto world_size = comm.world_size();
   tokenizer_ = tok::load_tokenizer(config.tokenizer);
   model_config_ = config.model.resolve(tokenizer_->vocab_size(), tokenizer_->special_ids().pad);
   if (config.data.max_seq_length > model_config_.max_position_embeddings)
@@ -135,19 +71,19 @@ void PretrainTask::begin_step(std::int64_t micro_batches) {
     totals[1] += static_cast<double>(step_batches_.back().batch_size());
     tokens_in_step_ += step_batches_.back().input_ids.numel();
   }
-  if (all_reduce_) all_reduce_(totals);
+  comm_.sum(totals);
   step_masked_ = totals[0];
   step_sequences_ = totals[1];
 }
 
-MicroStep PretrainTask::forward(std::int64_t i) {
+train::MicroStep PretrainTask::forward(std::int64_t i) {
   auto in = to_inputs(step_batches_.at(static_cast<std::size_t>(i)));
   // Each micro-batch's share of the step's mean: sum / (step total). Across
   // ranks, gradients are summed, so the total includes every rank's tokens.
-  in.mlm_denominator = std::max(step_masked_, 1.0) / world_size_;
-  in.nsp_denominator = std::max(step_sequences_, 1.0) / world_size_;
+  in.mlm_denominator = std::max(step_masked_, 1.0) / comm_.world_size();
+  in.nsp_denominator = std::max(step_sequences_, 1.0) / comm_.world_size();
   auto out = model_->forward(in);
-  MicroStep step;
+  train::MicroStep step;
   step.loss = out.loss;
   step.sums["mlm_loss_sum"] = out.mlm_loss_sum.defined() ? out.mlm_loss_sum.item<double>() : 0.0;
   step.sums["mlm_count"] = static_cast<double>(out.mlm_count);
@@ -191,19 +127,20 @@ double PretrainTask::epochs_done() const {
   return static_cast<double>(c.epoch) + static_cast<double>(c.position) / per_epoch;
 }
 
-std::map<std::string, double> PretrainTask::evaluate() {
-  std::map<std::string, double> result;
+train::Evaluation PretrainTask::evaluate() {
+  train::Evaluation evaluation;
+  auto& result = evaluation.metrics;
   std::unique_ptr<data::PretrainLoader> loader;
   try {
     loader = std::make_unique<data::PretrainLoader>(eval_options_);
   } catch (const bf::Error& e) {
     spdlog::warn("eval skipped: {}", e.what());
-    return result;
+    return evaluation;
   }
   const auto batches = std::min(config_.eval.max_batches, loader->batches_per_epoch());
   if (batches <= 0) {
     spdlog::warn("eval skipped: the held-out split has fewer sequences than one batch");
-    return result;
+    return evaluation;
   }
   c10::InferenceMode inference;  // no autograd records, no version counters
   double mlm_sum = 0, mlm_count = 0, mlm_correct = 0, nsp_sum = 0, nsp_count = 0, nsp_correct = 0;
@@ -220,7 +157,7 @@ std::map<std::string, double> PretrainTask::evaluate() {
     }
   }
   std::vector<double> totals{mlm_sum, mlm_count, mlm_correct, nsp_sum, nsp_count, nsp_correct};
-  if (all_reduce_) all_reduce_(totals);
+  comm_.sum(totals);
   result["mlm_loss"] = totals[0] / std::max(totals[1], 1.0);
   result["mlm_acc"] = totals[2] / std::max(totals[1], 1.0);
   result["perplexity"] = std::exp(result["mlm_loss"]);
@@ -230,7 +167,7 @@ std::map<std::string, double> PretrainTask::evaluate() {
     result["nsp_acc"] = totals[5] / totals[4];
     result["loss"] += result["nsp_loss"];
   }
-  return result;
+  return evaluation;
 }
 
-}  // namespace bf::train
+}  // namespace bf::pretrain

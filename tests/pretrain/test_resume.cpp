@@ -10,24 +10,25 @@
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
-#include "train/pretrain_task.h"
+#include "pretrain/pretrain_inputs.h"
+#include "pretrain/pretrain_task.h"
 #include "train/trainer.h"
-#include "train_fixture.h"
+#include "pretrain_fixture.h"
 #include "util/fs.h"
 
 using namespace bf;
 
 namespace {
 
-train::TrainerSettings settings_of(const train::PretrainConfig& c) {
+train::TrainerSettings settings_of(const pretrain::PretrainConfig& c) {
   return {c.run, c.optimizer, c.schedule, c.training, c.eval, c.checkpoint, c.logging, config_to_yaml(
-      const_cast<train::PretrainConfig&>(c))};
+      const_cast<pretrain::PretrainConfig&>(c))};
 }
 
-train::TrainResult run(const train::PretrainConfig& config, const std::string& resume_from = "") {
+train::TrainResult run(const pretrain::PretrainConfig& config, const std::string& resume_from = "") {
   auto tokenizer = tok::load_tokenizer(config.tokenizer);
-  train::ensure_pretraining_data(config, *tokenizer);
-  train::PretrainTask task(config, torch::kCPU);
+  pretrain::ensure_pretraining_data(config, *tokenizer);
+  pretrain::PretrainTask task(config, torch::kCPU);
   train::Trainer trainer(settings_of(config), task, torch::kCPU);
   if (!resume_from.empty()) trainer.resume_from(resume_from);
   return trainer.train();
@@ -76,7 +77,7 @@ double check_contract(const std::vector<std::string>& overrides, int corpus_line
   first.training.session_steps = 2;  // stop after step 2, checkpoint, as a stopped run does
   auto stopped = run(first);
   REQUIRE(stopped.steps == 2);
-  REQUIRE(stopped.stopped_by == "session_steps");
+  REQUIRE(stopped.stopped_by == train::StopReason::SessionSteps);
   auto second = straight;
   second.run.output_dir = dir + "/resumed";
   const auto checkpoint = train::find_latest_checkpoint(second.run.output_dir);
@@ -88,29 +89,27 @@ double check_contract(const std::vector<std::string>& overrides, int corpus_line
 
 }  // namespace
 
-TEST_CASE("resume is bit-identical to an uninterrupted run (fp32)", "[train][resume]") { check_contract({}); }
+TEST_CASE("resume is bit-identical to an uninterrupted run (fp32)", "[pretrain][resume]") { check_contract({}); }
 
-TEST_CASE("resume is bit-identical with gradient accumulation", "[train][resume]") {
+TEST_CASE("resume is bit-identical with gradient accumulation", "[train][resume][long]") {
   check_contract({"training.grad_accum_steps=2"});
 }
 
-TEST_CASE("resume is bit-identical under bf16 autocast", "[train][resume]") {
+TEST_CASE("resume is bit-identical under bf16 autocast", "[train][resume][long]") {
   check_contract({"training.precision=bf16"});
 }
 
-TEST_CASE("resume is bit-identical across an epoch boundary", "[train][resume]") {
+TEST_CASE("resume is bit-identical across an epoch boundary", "[train][resume][long]") {
   // A corpus smaller than 6 steps of 8 sequences: the run wraps into later epochs.
   const double epochs = check_contract({"training.batch_size=8"}, 70);
   REQUIRE(epochs > 1.0);
 }
 
-TEST_CASE("resume is bit-identical with dynamic loss scaling (the scaler's state is checkpointed)",
-          "[train][resume][fp16]") {
+TEST_CASE("resume is bit-identical with dynamic loss scaling (the scaler's state is checkpointed)", "[train][resume][fp16][long]") {
   check_contract({"training.loss_scaling=dynamic", "training.loss_scale_growth_interval=2"});
 }
 
-TEST_CASE("dynamic loss scaling: power-of-two scales change no loss; overflowing steps are skipped, not fatal",
-          "[train][fp16]") {
+TEST_CASE("dynamic loss scaling: power-of-two scales change no loss; overflowing steps are skipped, not fatal", "[train][fp16][long]") {
   const auto dir = test::temp_dir("loss-scaling");
   auto plain = test::tiny_run_config(dir);
   plain.run.output_dir = dir + "/plain";

@@ -1,14 +1,14 @@
 #pragma once
 // What the trainer needs from the other processes of a data-parallel run:
 // gradients averaged, statistics summed, rank 0's tensors broadcast, rows
-// gathered. One process is the identity (single_process()); src/dist
+// gathered. One process is the identity (single_process()); process_group.h
 // implements it on PyTorch's c10d process groups. The trainer only sees this
 // interface, so train/ never includes c10d.
 #include <torch/torch.h>
 
 #include <vector>
 
-namespace bf::train {
+namespace bf::dist {
 
 class Collective {
  public:
@@ -42,4 +42,4 @@ torch::Tensor gather_strided_rows(Collective& comm, const torch::Tensor& local, 
 // rank 0 keeps the one-process stream, so one rank equals a plain run.
 void seed_rank_generators(std::int64_t seed, int rank);
 
-}  // namespace bf::train
+}  // namespace bf::dist

@@ -7,7 +7,7 @@
 
 #include "util/config_reader.h"
 
-namespace bf::train {
+namespace bf::dist {
 
 struct DistributedSection {
   std::string backend = "auto";          // auto (gloo on CPU, nccl on CUDA) | gloo | nccl
@@ -21,4 +21,4 @@ struct DistributedSection {
   }
 };
 
-}  // namespace bf::train
+}  // namespace bf::dist

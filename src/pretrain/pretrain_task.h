@@ -10,19 +10,18 @@
 
 #include "data/pretrain_loader.h"
 #include "model/bert_for_pretraining.h"
+#include "dist/collective.h"
+#include "pretrain/pretrain_config.h"
 #include "tokenizer/tokenizer.h"
 #include "train/task.h"
-#include "train/train_config.h"
 
-namespace bf::train {
+namespace bf::pretrain {
 
-// Sums a step's statistics over ranks; identity in a single process.
-using AllReduceSum = std::function<void(std::vector<double>&)>;
-
-class PretrainTask : public TrainingTask {
+class PretrainTask : public train::TrainingTask {
  public:
-  PretrainTask(const PretrainConfig& config, torch::Device device, std::int32_t rank = 0, std::int32_t world_size = 1,
-               AllReduceSum all_reduce = {});
+  // Rank r of comm reads every world_size-th batch of the shards; the step's
+  // totals (masked tokens, sequences) are summed over all ranks.
+  PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm = dist::single_process());
 
   torch::nn::Module& model() override { return *model_; }
   const model::BertConfig& model_config() const override { return model_config_; }
@@ -30,7 +29,7 @@ class PretrainTask : public TrainingTask {
   model::BertForPreTraining& bert() { return model_; }
 
   void begin_step(std::int64_t micro_batches) override;
-  MicroStep forward(std::int64_t micro_batch) override;
+  train::MicroStep forward(std::int64_t micro_batch) override;
   std::map<std::string, double> step_metrics(const std::map<std::string, double>& sums) const override;
   std::int64_t tokens_in_step() const override { return tokens_in_step_; }
 
@@ -39,15 +38,14 @@ class PretrainTask : public TrainingTask {
   std::int64_t steps_per_epoch() const override;
   double epochs_done() const override;
 
-  std::map<std::string, double> evaluate() override;
+  train::Evaluation evaluate() override;
 
  private:
   model::PreTrainingInputs to_inputs(const data::PretrainBatch& batch) const;
 
   PretrainConfig config_;
   torch::Device device_;
-  std::int32_t world_size_;
-  AllReduceSum all_reduce_;
+  dist::Collective& comm_;
   std::unique_ptr<tok::Tokenizer> tokenizer_;
   model::BertConfig model_config_;
   model::BertForPreTraining model_{nullptr};
@@ -59,18 +57,4 @@ class PretrainTask : public TrainingTask {
   std::int64_t tokens_in_step_ = 0;
 };
 
-// Builds (or confirms up to date) the shards the config's data section names.
-void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer& tokenizer);
-
-// What the config's files hold that would fail the run later, checked before
-// any work given the run's tokenizer: shards in data.output built with another
-// tokenizer (never silently rebuilt over), a model.init_from of another size.
-// Empty when fine.
-std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer);
-
-// How the model in `dir` (a model directory or checkpoint, its config.json)
-// differs in shape from `expected`: "" when it matches, else one
-// "\n  key: theirs (there) vs ours (this config)" per difference.
-std::string model_shape_differences(const std::string& dir, const model::BertConfig& expected);
-
-}  // namespace bf::train
+}  // namespace bf::pretrain

@@ -12,10 +12,11 @@
 #include <thread>
 
 #include "../finetune/ft_fixture.h"
-#include "../train/train_fixture.h"
-#include "cli_runner.h"
+#include "../finetune/token_fixture.h"
+#include "../pretrain/pretrain_fixture.h"
+#include "../support/cli_runner.h"
 #include "io/safetensors.h"
-#include "train/collective.h"
+#include "dist/collective.h"
 #include "util/fs.h"
 
 using namespace bf;
@@ -72,18 +73,17 @@ double max_weight_difference(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-TEST_CASE("gather_strided_rows restores the order of rows split over ranks; one process is the identity",
-          "[dist]") {
-  auto& one = train::single_process();
+TEST_CASE("gather_strided_rows restores the order of rows split over ranks; one process is the identity", "[dist]") {
+  auto& one = dist::single_process();
   REQUIRE(one.world_size() == 1);
   auto rows = torch::arange(10).view({5, 2});
-  REQUIRE(torch::equal(train::gather_strided_rows(one, rows, 5), rows));
+  REQUIRE(torch::equal(dist::gather_strided_rows(one, rows, 5), rows));
   std::vector<double> v{1.5, 2.0};
   one.sum(v);
   REQUIRE(v == std::vector<double>{1.5, 2.0});
 }
 
-TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weights)", "[cli][dist]") {
+TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weights)", "[cli][dist][long]") {
   const auto dir = test::temp_dir("cli-dist-equal");
   const auto cfg = pretrain_config(dir);
   // Dropout draws differ between one process and two ranks; without it the runs are the same computation.
@@ -115,8 +115,7 @@ TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weigh
   REQUIRE(read_file(dir + "/two/config.yaml").find("distributed:") != std::string::npos);
 }
 
-TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one; other world sizes are refused",
-          "[cli][dist][resume]") {
+TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one; other world sizes are refused", "[cli][dist][resume][long]") {
   const auto dir = test::temp_dir("cli-dist-resume");
   const auto cfg = pretrain_config(dir);
   const std::string common = " --set training.max_steps=12 --set checkpoint.every_steps=4";
@@ -152,8 +151,7 @@ TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one
   REQUIRE_THAT(single.output, Catch::Contains("written by 2 process(es), this run has 1"));
 }
 
-TEST_CASE("a rank killed mid-run: the other exits with an error within the timeout; the last checkpoint resumes",
-          "[cli][dist]") {
+TEST_CASE("a rank killed mid-run: the other exits with an error within the timeout; the last checkpoint resumes", "[cli][dist][long]") {
   const auto dir = test::temp_dir("cli-dist-kill");
   const auto cfg = pretrain_config(dir);
   const std::string bin = test::bertforge_bin();
@@ -204,8 +202,7 @@ TEST_CASE("a rank killed mid-run: the other exits with an error within the timeo
   REQUIRE_THAT(resumed.output, Catch::Contains("resumed from"));
 }
 
-TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch, dev metrics gathered",
-          "[cli][dist]") {
+TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch, dev metrics gathered", "[cli][dist][long]") {
   const auto dir = test::temp_dir("cli-dist-finetune");
   const auto train = test::sst2_slice("train", dir + "/train.tsv", 96);
   const auto dev = test::sst2_slice("dev", dir + "/dev.tsv", 37);  // not a multiple of 2: one rank has more
@@ -229,4 +226,52 @@ TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch,
   const auto acc_b = metric_by_step(dir + "/two", "eval", "accuracy");
   REQUIRE(acc_a.size() == 2);
   for (const auto& [step, v] : acc_a) REQUIRE(acc_b.at(step) == Approx(v));
+}
+
+namespace {
+
+// A token-level task on 2 ranks x batch 4 against 1 process x batch 8, dropout
+// off: every step's loss, the dev metric and the final weights agree.
+void check_two_ranks_equal_one(const ft::FinetuneConfig& config, const std::string& dir, int port_offset,
+                               const std::string& metric) {
+  test::write_text(dir + "/task.yaml", config_to_yaml(config));
+  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
+                             " --set training.max_steps=6";
+  auto one = test::run_bertforge("finetune --config " + dir + "/task.yaml" + common +
+                                 " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);
+  auto two = launch_two(port_offset, "finetune --config " + dir + "/task.yaml" + common +
+                                         " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
+  INFO(two.output);
+  REQUIRE(two.exit_code == 0);
+  const auto a = metric_by_step(dir + "/one", "train", "loss");
+  const auto b = metric_by_step(dir + "/two", "train", "loss");
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  require_close_by_step(a, b, 1e-4);
+  const auto ma = metric_by_step(dir + "/one", "eval", metric);
+  const auto mb = metric_by_step(dir + "/two", "eval", metric);
+  REQUIRE(ma.size() == 2);
+  for (const auto& [step, v] : ma) REQUIRE(mb.at(step) == Approx(v).margin(1e-9));
+  CHECK(max_weight_difference(dir + "/one/model/model.safetensors", dir + "/two/model/model.safetensors") < 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("launch: token classification on 2 ranks equals 1 process with the whole batch", "[cli][dist][long]") {
+  const auto dir = test::temp_dir("dist-ner");
+  const auto train = test::wnut_slice("train", dir + "/train.conll", 48);
+  const auto dev = test::wnut_slice("dev", dir + "/dev.conll", 17);
+  check_two_ranks_equal_one(test::tiny_token_config(dir, "token_classification", train, dev, test::vocab_dir(dir)), dir,
+                            40, "f1");
+}
+
+TEST_CASE("launch: extractive QA on 2 ranks equals 1 process with the whole batch", "[cli][dist][long]") {
+  const auto dir = test::temp_dir("dist-qa");
+  const auto train = test::cmrc_subset("cmrc2018_train.json", dir + "/train.json", 16);
+  const auto dev = test::cmrc_subset("cmrc2018_dev.json", dir + "/dev.json", 7);
+  check_two_ranks_equal_one(
+      test::tiny_token_config(dir, "question_answering", train, dev, test::chinese_vocab_dir(dir), {}, 96), dir, 50,
+      "f1");
 }

@@ -4,8 +4,7 @@
 #include <fstream>
 
 #include "../support/shared_data.h"
-#include "train/config_diff.h"
-#include "train/train_config.h"
+#include "pretrain/pretrain_config.h"
 #include "util/error.h"
 
 using namespace bf;
@@ -29,7 +28,7 @@ void rejected(const std::string& yaml, const std::vector<std::string>& fragments
   const auto path = write_yaml(yaml);
   INFO(yaml);
   try {
-    train::load_pretrain_config(path);
+    pretrain::load_pretrain_config(path);
     FAIL("config was accepted");
   } catch (const bf::Error& e) {
     const std::string message = e.what();
@@ -40,8 +39,8 @@ void rejected(const std::string& yaml, const std::vector<std::string>& fragments
 
 }  // namespace
 
-TEST_CASE("a minimal config parses with defaults", "[train][config]") {
-  auto c = train::load_pretrain_config(write_yaml(kGood));
+TEST_CASE("a minimal config parses with defaults", "[pretrain][config]") {
+  auto c = pretrain::load_pretrain_config(write_yaml(kGood));
   REQUIRE(c.training.max_steps == 10);
   REQUIRE(c.model.preset == "mini");
   REQUIRE(c.optimizer.name == "adamw");
@@ -64,7 +63,7 @@ std::string with(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-TEST_CASE("bad configs are rejected naming the key", "[train][config]") {
+TEST_CASE("bad configs are rejected naming the key", "[pretrain][config]") {
   rejected(with("optimzer", "{lr: 1}"), {"optimzer: unknown key", "did you mean 'optimizer'"});
   rejected(with("optimizer", "{lr: -1}"), {"optimizer.lr: must be > 0", "run.yaml:2:"});
   rejected(with("optimizer", "{lr: fast}"), {"optimizer.lr: expected a number"});
@@ -85,43 +84,20 @@ TEST_CASE("bad configs are rejected naming the key", "[train][config]") {
   rejected(std::string(kGood) + "run: {device: cpu}\n", {"run: duplicate key", ":5:"});
 }
 
-TEST_CASE("overrides from --set apply before validation", "[train][config]") {
+TEST_CASE("overrides from --set apply before validation", "[pretrain][config]") {
   const auto path = write_yaml(kGood);
-  auto c = train::load_pretrain_config(path, {"training.max_steps=99", "optimizer.lr=3e-4", "model.preset=base"});
+  auto c = pretrain::load_pretrain_config(path, {"training.max_steps=99", "optimizer.lr=3e-4", "model.preset=base"});
   REQUIRE(c.training.max_steps == 99);
   REQUIRE(c.optimizer.lr == 3e-4);
   REQUIRE(c.model.preset == "base");
-  REQUIRE_THROWS_WITH(train::load_pretrain_config(path, {"training.max_stepz=1"}),
+  REQUIRE_THROWS_WITH(pretrain::load_pretrain_config(path, {"training.max_stepz=1"}),
                       Catch::Contains("training.max_stepz: unknown key"));
-  REQUIRE_THROWS_WITH(train::load_pretrain_config(path, {"novalue"}), Catch::Contains("expected key.path=value"));
+  REQUIRE_THROWS_WITH(pretrain::load_pretrain_config(path, {"novalue"}), Catch::Contains("expected key.path=value"));
 }
 
-TEST_CASE("the resolved config prints back and parses to the same config", "[train][config]") {
-  auto c = train::load_pretrain_config(write_yaml(kGood));
+TEST_CASE("the resolved config prints back and parses to the same config", "[pretrain][config]") {
+  auto c = pretrain::load_pretrain_config(write_yaml(kGood));
   const auto text = config_to_yaml(c);
-  auto again = train::load_pretrain_config(write_yaml(text));
+  auto again = pretrain::load_pretrain_config(write_yaml(text));
   REQUIRE(config_to_yaml(again) == text);
-}
-
-TEST_CASE("resume config changes are classified", "[train][config]") {
-  const auto changes = train::diff_yaml_configs("a: {b: 1, c: 2}\ntraining: {max_steps: 5}\n",
-                                                "a: {b: 1, c: 3}\ntraining: {max_steps: 9}\n");
-  REQUIRE(changes.size() == 2);
-  REQUIRE(changes[0].key == "a.c");
-  REQUIRE_FALSE(train::is_safe_resume_change("a.c"));
-  REQUIRE(train::is_safe_resume_change("training.max_steps"));
-  REQUIRE_FALSE(train::is_safe_resume_change("model.hidden_size"));
-}
-
-TEST_CASE("a checkpoint from before a key existed resumes when the key is at its old-behaviour default",
-          "[train][config]") {
-  const auto changes = train::diff_yaml_configs("training: {max_steps: 5}\n",
-                                                "training: {max_steps: 5, loss_scaling: auto}\n");
-  REQUIRE(changes.size() == 1);
-  REQUIRE(train::is_added_with_default(changes[0]));
-  const auto turned_on = train::diff_yaml_configs("training: {max_steps: 5}\n",
-                                                  "training: {max_steps: 5, loss_scaling: dynamic}\n");
-  REQUIRE_FALSE(train::is_added_with_default(turned_on[0]));
-  const auto removed = train::diff_yaml_configs("training: {loss_scaling: auto}\n", "training: {}\n");
-  REQUIRE_FALSE(train::is_added_with_default(removed[0]));
 }

@@ -1,8 +1,8 @@
-#include "train/collective.h"
+#include "dist/collective.h"
 
 #include "util/error.h"
 
-namespace bf::train {
+namespace bf::dist {
 
 Collective& single_process() {
   static Collective identity;
@@ -42,4 +42,4 @@ void seed_rank_generators(std::int64_t seed, int rank) {
   torch::manual_seed(static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(rank));
 }
 
-}  // namespace bf::train
+}  // namespace bf::dist

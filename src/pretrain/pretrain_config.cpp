@@ -1,37 +1,15 @@
-#include "train/train_config.h"
+#include "pretrain/pretrain_config.h"
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "util/error.h"
 
-namespace bf::train {
+namespace bf::pretrain {
 namespace fs = std::filesystem;
-
-model::BertConfig ModelSection::resolve(std::int64_t vocab_size, std::int64_t pad_token_id) const {
-  auto c = model::BertConfig::preset(preset);
-  if (num_hidden_layers) c.num_hidden_layers = *num_hidden_layers;
-  if (hidden_size) c.hidden_size = *hidden_size;
-  if (num_attention_heads) c.num_attention_heads = *num_attention_heads;
-  if (intermediate_size) {
-    c.intermediate_size = *intermediate_size;
-  } else if (hidden_size) {
-    c.intermediate_size = 4 * c.hidden_size;
-  }
-  if (max_position_embeddings) c.max_position_embeddings = *max_position_embeddings;
-  if (type_vocab_size) c.type_vocab_size = *type_vocab_size;
-  if (hidden_act) c.hidden_act = *hidden_act;
-  if (hidden_dropout_prob) c.hidden_dropout_prob = *hidden_dropout_prob;
-  if (attention_probs_dropout_prob) c.attention_probs_dropout_prob = *attention_probs_dropout_prob;
-  if (initializer_range) c.initializer_range = *initializer_range;
-  if (layer_norm_eps) c.layer_norm_eps = *layer_norm_eps;
-  c.vocab_size = vocab_size;
-  c.pad_token_id = pad_token_id;
-  c.architectures = {"BertForPreTraining"};
-  c.validate("model");
-  return c;
-}
 
 PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides) {
   auto config = read_config<PretrainConfig>(file, overrides);
@@ -73,4 +51,4 @@ std::vector<std::string> check_pretrain_paths(const PretrainConfig& config) {
   return problems;
 }
 
-}  // namespace bf::train
+}  // namespace bf::pretrain

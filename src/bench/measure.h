@@ -1,0 +1,33 @@
+#pragma once
+// What every benchmark measures with: wall time, the median of repeats, peak
+// memory, and the machine's GEMM peak in the same process, so that figures
+// from different machines compare as shares of that peak.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace bf::bench {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start);
+void sync(const torch::Device& device);  // waits for the GPU; nothing on CPU
+double median(std::vector<double> v);
+double peak_rss_gib();
+// Minor page faults of this process so far: memory the kernel mapped in and
+// zeroed (freshly allocated, or handed back and allocated again).
+long minor_page_faults();
+
+// Median GFLOP/s of a 2048 x 2048 matmul on all threads.
+double gemm_peak_gflops(torch::ScalarType dtype, const torch::Device& device, int reps = 10);
+
+struct GemmPeaks {
+  double fp32 = 0;
+  double bf16 = 0;  // 0: not measured (a CPU without bf16 matrix instructions)
+};
+GemmPeaks measure_gemm_peaks(const torch::Device& device);
+std::string gflops_or_na(double v);
+
+}  // namespace bf::bench

@@ -1,0 +1,77 @@
+#include "finetune/finetune_run.h"
+
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include "finetune/any_model.h"
+#include "finetune/finetune_config.h"
+#include "finetune/finetune_task.h"
+#include "finetune/qa/qa_task.h"
+#include "finetune/tagging/tagging_task.h"
+#include "train/run.h"
+#include "util/fs.h"
+
+namespace bf::ft {
+namespace fs = std::filesystem;
+namespace {
+
+std::unique_ptr<train::TrainingTask> make_task(const FinetuneConfig& config, const train::RunContext& ctx) {
+  switch (config.task()) {
+    case TaskType::TokenClassification: return std::make_unique<TaggingTask>(config, ctx.device, ctx.comm);
+    case TaskType::QuestionAnswering: return std::make_unique<qa::QaTask>(config, ctx.device, ctx.comm);
+    default: return std::make_unique<FinetuneTask>(config, ctx.device, ctx.comm);
+  }
+}
+
+std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const std::string& model_dir,
+                                             torch::Device device) {
+  InputSettings settings;
+  settings.format = config.data.format;
+  settings.batch_size = config.eval.batch_size;
+  settings.skip_bad_rows = config.data.on_bad_row == OnBadRow::Skip;
+  std::vector<FinalEvaluation> out;
+  for (const auto& [split, path] : {std::pair<std::string, std::string>{"dev", config.data.dev}, {"test", config.data.test}}) {
+    if (path.empty()) continue;
+    FinalEvaluation e{split, path, (fs::path(config.run.output_dir) / ("eval_" + split + ".json")).string(), {}, ""};
+    auto evaluation = evaluate_model_dir(model_dir, path, settings, device);
+    e.report = std::move(evaluation.report);
+    e.table = std::move(evaluation.table);
+    bf::write_file_atomic(e.saved, e.report.dump(2) + "\n");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+FinetuneOutcome run_finetuning(const FinetuneRequest& request, const dist::DistEnv& env) {
+  const auto config = load_finetune_config(request.config_file, request.overrides);
+  train::RunSettings settings;
+  settings.command = "finetune";
+  settings.config_file = request.config_file;
+  train::EvalSection eval;
+  eval.batch_size = config.eval.batch_size;
+  settings.trainer = {config.run, config.optimizer,  config.schedule, config.training,
+                      eval,       config.checkpoint, config.logging,  config_to_yaml(config)};
+  settings.trainer.patience = config.eval.patience;
+  settings.trainer.save_best_model = true;
+  settings.distributed = config.distributed;
+  settings.resume = request.resume;
+  settings.allow_config_change = request.allow_config_change;
+  settings.input_problems = check_finetune_paths(config);
+
+  auto run = train::run(settings, env, [&](const train::RunContext& ctx) { return make_task(config, ctx); });
+  FinetuneOutcome out;
+  out.is_main = run.is_main;
+  out.result = run.result;
+  out.epochs = run.task->epochs_done();
+  out.best_metric = run.task->best_metric();
+  out.report = (fs::path(config.run.output_dir) / "report.html").string();
+  if (!out.is_main || !train::finished(out.result.stopped_by)) return out;
+  out.chosen_model = !out.result.best_model_dir.empty() ? out.result.best_model_dir : out.result.model_dir;
+  out.evaluations = evaluate_chosen(config, out.chosen_model, run.device);
+  return out;
+}
+
+}  // namespace bf::ft
