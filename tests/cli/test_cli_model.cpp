@@ -20,9 +20,9 @@ TEST_CASE("help lists every command", "[cli]") {
   REQUIRE(test::run_bertforge("no-such-command").exit_code != 0);
 }
 
-TEST_CASE("model forward reproduces HF's outputs from the command line", "[cli][reference]") {
+TEST_CASE("model forward reproduces HF's outputs of all four architectures from the command line", "[cli][reference]") {
   const auto dir = test::temp_dir("cli-forward");
-  for (const std::string name : {"tiny-pretrain", "tiny-cls"}) {
+  for (const std::string name : {"tiny-pretrain", "tiny-cls", "tiny-tokcls", "tiny-qa"}) {
     const auto ref = test::shared_path("reference/" + name);
     const auto out = dir + "/" + name + ".safetensors";
     auto r = test::run_bertforge("model forward --model " + ref + " --input " + ref + "/input.json --output " + out);
