@@ -19,6 +19,7 @@
 #include "finetune/finetune_config.h"
 #include "model/bert_config.h"
 #include "model/bert_model.h"
+#include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "train/task.h"
 
@@ -54,10 +55,19 @@ class ExampleTask : public train::TrainingTask {
   // for the tokenizer; checked against the tokenizer and max_seq_length, and
   // named `architecture` (HF's class name).
   model::BertConfig encoder_config(const std::string& architecture) const;
-  // Seeds the head's initialisation from the run seed (call before building
-  // the model), then, after it is built, copies init_from's encoder into `bert`.
-  void seed_initialisation() const;
-  void load_encoder(model::BertModel& bert) const;
+  // model_config_, validated, as a model whose initialisation is a function
+  // of the run seed alone, with init_from's encoder copied into its `bert`
+  // (the head stays new), on the task's device.
+  template <class Net>
+  Net make_model() const {
+    model_config_.validate("model");
+    seed_initialisation();
+    Net net(model_config_);
+    model::init_bert_weights(*net, model_config_);
+    load_encoder(net->bert);
+    net->to(device_);
+    return net;
+  }
 
   // Sets the training examples once they are known: their lengths (for the
   // token count and length grouping) and weights (empty: 1 each).
@@ -86,6 +96,8 @@ class ExampleTask : public train::TrainingTask {
   std::int64_t evals_ = 0;
 
  private:
+  void seed_initialisation() const;
+  void load_encoder(model::BertModel& bert) const;
   std::vector<std::int64_t> next_batch();
   std::int64_t global_batch_size() const { return config_.training.batch_size * comm_.world_size(); }
 

@@ -8,7 +8,6 @@
 #include "finetune/inference.h"
 #include "finetune/metrics.h"
 #include "io/hf_model.h"
-#include "model/init_weights.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -54,12 +53,7 @@ void FinetuneTask::build_model() {
   config_.model.head.store_in(model_config_);
   // evaluate and predict read new files with the same columns and length.
   store_data_settings(model_config_, config_.data.read_options());
-  model_config_.validate("model");
-  seed_initialisation();
-  model_ = model::BertForSequenceClassification(model_config_);
-  model::init_bert_weights(*model_, model_config_);
-  load_encoder(model_->bert);
-  model_->to(device_);
+  model_ = make_model<model::BertForSequenceClassification>();
 }
 
 train::MicroStep FinetuneTask::forward(std::int64_t i) {

@@ -54,7 +54,7 @@ TEST_CASE("reader: Google format, blank lines end documents, empty documents cou
   CHECK(stats.sentences == 3);
 }
 
-TEST_CASE("reader: paragraph format is split into sentences; gzip is read transparently") {
+TEST_CASE("reader: paragraph format is split into sentences, gzip is read transparently") {
   const std::string dir = temp_dir("reader_paragraph");
   const std::string text = "It rained. Then it stopped! Mr. Brown left.\nNew paragraph here.\n\nSecond document.\n";
   gzFile gz = gzopen((dir + "/p.txt.gz").c_str(), "wb");
@@ -177,7 +177,7 @@ TEST_CASE("build: manifest, 16-bit ids, checksums, held-out documents, memory-ma
   CHECK(ids == test::english_tokenizer().encode("EMMA").ids);
 }
 
-TEST_CASE("build: an unchanged rebuild is skipped; a changed input rebuilds") {
+TEST_CASE("build: an unchanged rebuild is skipped, a changed input rebuilds") {
   const std::string dir = temp_dir("build_skip");
   write_text(dir + "/in.txt", "One sentence.\nTwo sentences.\n\nA second document.\n");
   const DataConfig config = test::small_config(dir + "/in.txt", dir + "/out", "google");
@@ -197,7 +197,7 @@ TEST_CASE("build: an unchanged rebuild is skipped; a changed input rebuilds") {
   CHECK_FALSE(build_corpus(config, test::english_tokenizer(), options).skipped);
 }
 
-TEST_CASE("build: shards of another tokenizer refuse to load; corruption is detected") {
+TEST_CASE("build: shards of another tokenizer refuse to load, corruption is detected") {
   const std::string dir = temp_dir("build_refuse");
   write_text(dir + "/in.txt", "One sentence.\nTwo sentences.\n\nA second document.\n");
   const DataConfig config = test::small_config(dir + "/in.txt", dir + "/out", "google");

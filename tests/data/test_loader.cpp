@@ -113,7 +113,7 @@ TEST_CASE("loader: restoring a saved cursor continues exactly like an uninterrup
   for (auto& b : expected) CHECK(same_batch(running.next(), b));
 }
 
-TEST_CASE("loader: epochs are reshuffled and dynamic masks change; static masks stay") {
+TEST_CASE("loader: epochs are reshuffled and dynamic masks change, static masks stay") {
   LoaderOptions o = loader_options(16, 0);
   PretrainLoader dynamic(o);
   const SampleSource& src = dynamic.source();

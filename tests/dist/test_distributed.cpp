@@ -71,9 +71,36 @@ double max_weight_difference(const std::string& a, const std::string& b) {
   return worst;
 }
 
+// A fine-tuning run on 2 ranks x batch 4 against 1 process x batch 8,
+// dropout off: every step's loss, the dev metric and the final weights agree.
+void check_two_ranks_equal_one(const ft::FinetuneConfig& config, const std::string& dir, int port_offset,
+                               const std::string& metric) {
+  test::write_text(dir + "/task.yaml", config_to_yaml(config));
+  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
+                             " --set model.classifier_dropout=0 --set training.max_steps=6";
+  auto one = test::run_bertforge("finetune --config " + dir + "/task.yaml" + common +
+                                 " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);
+  auto two = launch_two(port_offset, "finetune --config " + dir + "/task.yaml" + common +
+                                         " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
+  INFO(two.output);
+  REQUIRE(two.exit_code == 0);
+  const auto a = metric_by_step(dir + "/one", "train", "loss");
+  const auto b = metric_by_step(dir + "/two", "train", "loss");
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  require_close_by_step(a, b, 1e-4);
+  const auto ma = metric_by_step(dir + "/one", "eval", metric);
+  const auto mb = metric_by_step(dir + "/two", "eval", metric);
+  REQUIRE(ma.size() == 2);
+  for (const auto& [step, v] : ma) REQUIRE(mb.at(step) == Approx(v).margin(1e-9));
+  CHECK(max_weight_difference(dir + "/one/model/model.safetensors", dir + "/two/model/model.safetensors") < 1e-4);
+}
+
 }  // namespace
 
-TEST_CASE("gather_strided_rows restores the order of rows split over ranks; one process is the identity", "[dist]") {
+TEST_CASE("gather_strided_rows restores the order of rows split over ranks, one process is the identity", "[dist]") {
   auto& one = dist::single_process();
   REQUIRE(one.world_size() == 1);
   auto rows = torch::arange(10).view({5, 2});
@@ -115,7 +142,7 @@ TEST_CASE("launch: 2 ranks x batch 4 equal 1 process x batch 8 (losses and weigh
   REQUIRE(read_file(dir + "/two/config.yaml").find("distributed:") != std::string::npos);
 }
 
-TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one; other world sizes are refused", "[cli][dist][resume][long]") {
+TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one, other world sizes are refused", "[cli][dist][resume][long]") {
   const auto dir = test::temp_dir("cli-dist-resume");
   const auto cfg = pretrain_config(dir);
   const std::string common = " --set training.max_steps=12 --set checkpoint.every_steps=4";
@@ -151,7 +178,7 @@ TEST_CASE("launch: a 2-rank run stopped and resumed equals the uninterrupted one
   REQUIRE_THAT(single.output, Catch::Contains("written by 2 process(es), this run has 1"));
 }
 
-TEST_CASE("a rank killed mid-run: the other exits with an error within the timeout; the last checkpoint resumes", "[cli][dist][long]") {
+TEST_CASE("a rank killed mid-run: the other exits with an error within the timeout, the last checkpoint resumes", "[cli][dist][long]") {
   const auto dir = test::temp_dir("cli-dist-kill");
   const auto cfg = pretrain_config(dir);
   const std::string bin = test::bertforge_bin();
@@ -202,62 +229,13 @@ TEST_CASE("a rank killed mid-run: the other exits with an error within the timeo
   REQUIRE_THAT(resumed.output, Catch::Contains("resumed from"));
 }
 
-TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch, dev metrics gathered", "[cli][dist][long]") {
+TEST_CASE("launch: fine-tuning on 2 ranks equals 1 process with the whole batch, dev metrics gathered",
+          "[cli][dist][long]") {
   const auto dir = test::temp_dir("cli-dist-finetune");
   const auto train = test::sst2_slice("train", dir + "/train.tsv", 96);
   const auto dev = test::sst2_slice("dev", dir + "/dev.tsv", 37);  // not a multiple of 2: one rank has more
-  test::write_text(dir + "/ft.yaml", test::tiny_finetune_yaml(dir, train, dev));
-  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
-                             " --set model.classifier_dropout=0 --set training.max_steps=6";
-  auto one = test::run_bertforge("finetune --config " + dir + "/ft.yaml" + common +
-                                 " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
-  INFO(one.output);
-  REQUIRE(one.exit_code == 0);
-  auto two = launch_two(30, "finetune --config " + dir + "/ft.yaml" + common +
-                                 " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
-  INFO(two.output);
-  REQUIRE(two.exit_code == 0);
-  const auto a = metric_by_step(dir + "/one", "train", "loss");
-  const auto b = metric_by_step(dir + "/two", "train", "loss");
-  REQUIRE(a.size() == 6);
-  REQUIRE(b.size() == 6);
-  require_close_by_step(a, b, 1e-4);
-  const auto acc_a = metric_by_step(dir + "/one", "eval", "accuracy");
-  const auto acc_b = metric_by_step(dir + "/two", "eval", "accuracy");
-  REQUIRE(acc_a.size() == 2);
-  for (const auto& [step, v] : acc_a) REQUIRE(acc_b.at(step) == Approx(v));
+  check_two_ranks_equal_one(test::tiny_finetune_config(dir, train, dev), dir, 30, "accuracy");
 }
-
-namespace {
-
-// A token-level task on 2 ranks x batch 4 against 1 process x batch 8, dropout
-// off: every step's loss, the dev metric and the final weights agree.
-void check_two_ranks_equal_one(const ft::FinetuneConfig& config, const std::string& dir, int port_offset,
-                               const std::string& metric) {
-  test::write_text(dir + "/task.yaml", config_to_yaml(config));
-  const std::string common = " --set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0"
-                             " --set training.max_steps=6";
-  auto one = test::run_bertforge("finetune --config " + dir + "/task.yaml" + common +
-                                 " --set training.batch_size=8 --set run.output_dir=" + dir + "/one");
-  INFO(one.output);
-  REQUIRE(one.exit_code == 0);
-  auto two = launch_two(port_offset, "finetune --config " + dir + "/task.yaml" + common +
-                                         " --set training.batch_size=4 --set run.output_dir=" + dir + "/two");
-  INFO(two.output);
-  REQUIRE(two.exit_code == 0);
-  const auto a = metric_by_step(dir + "/one", "train", "loss");
-  const auto b = metric_by_step(dir + "/two", "train", "loss");
-  REQUIRE(a.size() == 6);
-  REQUIRE(b.size() == 6);
-  require_close_by_step(a, b, 1e-4);
-  const auto ma = metric_by_step(dir + "/one", "eval", metric);
-  const auto mb = metric_by_step(dir + "/two", "eval", metric);
-  REQUIRE(ma.size() == 2);
-  for (const auto& [step, v] : ma) REQUIRE(mb.at(step) == Approx(v).margin(1e-9));
-  CHECK(max_weight_difference(dir + "/one/model/model.safetensors", dir + "/two/model/model.safetensors") < 1e-4);
-}
-
-}  // namespace
 
 TEST_CASE("launch: token classification on 2 ranks equals 1 process with the whole batch", "[cli][dist][long]") {
   const auto dir = test::temp_dir("dist-ner");

@@ -10,6 +10,7 @@
 
 #include "../support/shared_data.h"
 #include "finetune/finetune_config.h"
+#include "train/trainer.h"
 
 namespace bf::test {
 
@@ -78,6 +79,19 @@ inline ft::FinetuneConfig tiny_finetune_config(const std::string& dir, const std
   const auto file = dir + "/finetune.yaml";
   write_text(file, tiny_finetune_yaml(dir, train, dev, data_extra));
   return ft::load_finetune_config(file, overrides);
+}
+
+// Trains a fine-tuning task as `bertforge finetune` does (best model kept,
+// patience), from `resume_from` when given.
+inline train::TrainResult train_task(train::TrainingTask& task, const ft::FinetuneConfig& config,
+                                     const std::string& resume_from = "") {
+  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
+                                  {},         config.checkpoint, config.logging,  config_to_yaml(config)};
+  settings.patience = config.eval.patience;
+  settings.save_best_model = true;
+  train::Trainer trainer(settings, task, torch::kCPU);
+  if (!resume_from.empty()) trainer.resume_from(resume_from);
+  return trainer.train();
 }
 
 }  // namespace bf::test

@@ -121,7 +121,7 @@ TEST_CASE("squad reader: v1.1 answers become byte offsets, counted in characters
   CHECK(byte_offset_of_char("aé€b", 5) == std::string::npos);
 }
 
-TEST_CASE("squad reader: a wrong answer_start is moved to the nearest occurrence; absent texts are skipped", "[qa]") {
+TEST_CASE("squad reader: a wrong answer_start is moved to the nearest occurrence, absent texts are skipped", "[qa]") {
   const std::string json = R"({"data": [{"title": "t", "paragraphs": [
     {"context": "the cat saw the cat and the cat",
      "qas": [{"id": "near", "question": "?", "answers": [{"text": "cat", "answer_start": 14}]},

@@ -20,16 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-train::TrainResult run(ft::FinetuneConfig config, const std::string& resume_from = "") {
+train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resume_from = "") {
   ft::FinetuneTask task(config, torch::kCPU);
-  const auto yaml = config_to_yaml(config);
-  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                  {},         config.checkpoint, config.logging,  yaml};
-  settings.patience = config.eval.patience;
-  settings.save_best_model = true;
-  train::Trainer trainer(settings, task, torch::kCPU);
-  if (!resume_from.empty()) trainer.resume_from(resume_from);
-  return trainer.train();
+  return test::train_task(task, config, resume_from);
 }
 
 std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {

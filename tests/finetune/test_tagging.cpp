@@ -163,7 +163,7 @@ TEST_CASE("CoNLL reader: tab and space columns, -DOCSTART-, blank lines, CRLF", 
   CHECK_THROWS_WITH(ft::parse_tagged_format("csv", "x"), Contains("auto, conll, jsonl"));
 }
 
-TEST_CASE("CoNLL reader: bad rows name FILE:LINE; skipped sentences are counted", "[tagging]") {
+TEST_CASE("CoNLL reader: bad rows name FILE:LINE, skipped sentences are counted", "[tagging]") {
   const auto dir = test::temp_dir("tagging-bad");
   const auto path = write_file(dir, "a.bio",
                                "Good\tO\n"
@@ -201,7 +201,7 @@ TEST_CASE("CoNLL reader: bad rows name FILE:LINE; skipped sentences are counted"
   CHECK_THROWS_WITH(read(dir + "/missing.conll"), Contains("missing.conll: cannot open"));
 }
 
-TEST_CASE("CoNLL reader: schemes convert on read; strict mode rejects what conlleval would repair", "[tagging]") {
+TEST_CASE("CoNLL reader: schemes convert on read, strict mode rejects what conlleval would repair", "[tagging]") {
   const auto dir = test::temp_dir("tagging-schemes");
   const auto loose = write_file(dir, "a.conll", "x\tO\ny\tI-PER\nz\tI-PER\n");
   CHECK(read(loose).sentences[0].tags == Tags{"O", "B-PER", "I-PER"});
@@ -218,7 +218,7 @@ TEST_CASE("CoNLL reader: schemes convert on read; strict mode rejects what conll
   CHECK_THROWS_WITH(read(write_file(dir, "c.iob", "a O\nb B-PER\nc O\n"), bioes), Contains(":2: token 1:"));
 }
 
-TEST_CASE("JSONL reader: tokens with tags or ner_tags ids; bad rows", "[tagging]") {
+TEST_CASE("JSONL reader: tokens with tags or ner_tags ids, bad rows", "[tagging]") {
   const auto dir = test::temp_dir("tagging-jsonl");
   const auto path = write_file(dir, "a.jsonl",
                                R"({"tokens": ["John", "lives", "in", "Paris"], )"
@@ -517,7 +517,7 @@ TEST_CASE("word windows: one window, labels on first pieces or on all pieces", "
   CHECK(ft::make_windows(Tags{}, *tokenizer, {}, options).empty());
 }
 
-TEST_CASE("word windows: long sentences overlap by whole words; max-context owners", "[tagging]") {
+TEST_CASE("word windows: long sentences overlap by whole words, max-context owners", "[tagging]") {
   // 10 one-piece words, 6 pieces a window, windows sharing up to 3 pieces.
   ft::WindowOptions options;
   options.max_seq_length = 8;
@@ -619,7 +619,7 @@ TEST_CASE("writer: CoNLL lines come back with the prediction as a last column", 
   CHECK_THROWS_WITH(ft::conll_prediction(data.sentences[0], {"O"}), Contains("line 3: 2 tokens but 1 predicted"));
 }
 
-TEST_CASE("writer: JSON lines get predicted_tags and entities; CLUENER gets character offsets", "[tagging]") {
+TEST_CASE("writer: JSON lines get predicted_tags and entities, CLUENER gets character offsets", "[tagging]") {
   const auto dir = test::temp_dir("tagging-writer-json");
   const auto path = write_file(
       dir, "in.jsonl",

@@ -32,13 +32,7 @@ std::unique_ptr<train::TrainingTask> make_task(const ft::FinetuneConfig& config)
 
 train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resume_from = "") {
   auto task = make_task(config);
-  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                  {},         config.checkpoint, config.logging,  config_to_yaml(config)};
-  settings.patience = config.eval.patience;
-  settings.save_best_model = true;
-  train::Trainer trainer(settings, *task, torch::kCPU);
-  if (!resume_from.empty()) trainer.resume_from(resume_from);
-  return trainer.train();
+  return test::train_task(*task, config, resume_from);
 }
 
 std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {

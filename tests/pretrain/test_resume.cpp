@@ -109,7 +109,7 @@ TEST_CASE("resume is bit-identical with dynamic loss scaling (the scaler's state
   check_contract({"training.loss_scaling=dynamic", "training.loss_scale_growth_interval=2"});
 }
 
-TEST_CASE("dynamic loss scaling: power-of-two scales change no loss; overflowing steps are skipped, not fatal", "[train][fp16][long]") {
+TEST_CASE("dynamic loss scaling: power-of-two scales change no loss, overflowing steps are skipped, not fatal", "[train][fp16][long]") {
   const auto dir = test::temp_dir("loss-scaling");
   auto plain = test::tiny_run_config(dir);
   plain.run.output_dir = dir + "/plain";

@@ -4,7 +4,6 @@
 
 #include <limits>
 
-#include "model/init_weights.h"
 #include "util/error.h"
 
 namespace bf::ft::qa {
@@ -44,12 +43,7 @@ QaTask::QaTask(const FinetuneConfig& config, torch::Device device, dist::Collect
   model_config_.id2label.clear();
   model_config_.problem_type.reset();
   settings_.store_in(model_config_);
-  model_config_.validate("model");
-  seed_initialisation();
-  model_ = model::BertForQuestionAnswering(model_config_);
-  model::init_bert_weights(*model_, model_config_);
-  load_encoder(model_->bert);
-  model_->to(device_);
+  model_ = make_model<model::BertForQuestionAnswering>();
 
   std::vector<std::int64_t> lengths;
   for (const auto& f : train_.features) lengths.push_back(f.size());

@@ -6,7 +6,6 @@
 #include <set>
 
 #include "finetune/tagging/entity_metrics.h"
-#include "model/init_weights.h"
 #include "util/error.h"
 
 namespace bf::ft {
@@ -83,12 +82,7 @@ TaggingTask::TaggingTask(const FinetuneConfig& config, torch::Device device, dis
   labels_.store_in(model_config_);
   model_config_.problem_type.reset();
   settings.store_in(model_config_);
-  model_config_.validate("model");
-  seed_initialisation();
-  model_ = model::BertForTokenClassification(model_config_);
-  model::init_bert_weights(*model_, model_config_);
-  load_encoder(model_->bert);
-  model_->to(device_);
+  model_ = make_model<model::BertForTokenClassification>();
 
   // Each window weighs its labelled positions: the step's loss is the mean
   // over all labelled tokens of the step, as one large batch would have it.
