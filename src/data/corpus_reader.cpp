@@ -1,6 +1,7 @@
 #include "data/corpus_reader.h"
 
 #include <glob.h>
+#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <algorithm>
