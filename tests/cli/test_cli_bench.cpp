@@ -1,3 +1,4 @@
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 

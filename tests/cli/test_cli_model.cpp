@@ -1,5 +1,5 @@
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include "../support/shared_data.h"
 #include "../support/tensor_match.h"

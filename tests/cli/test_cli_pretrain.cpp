@@ -1,6 +1,7 @@
 // End to end through the CLI: a pretraining run stopped by SIGTERM in the
 // middle writes a checkpoint, exits 0, and `--resume` continues it exactly as
 // if it had never stopped.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,4 +1,5 @@
 // Corpus → shards: reading, bad input, the manifest, skipping and refusing.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <zlib.h>

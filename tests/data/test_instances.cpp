@@ -1,4 +1,5 @@
 // Google's instance and masking algorithm, checked on real text.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <cmath>

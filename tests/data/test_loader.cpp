@@ -1,5 +1,6 @@
 // The loader: fixed shapes, determinism across threads and batch sizes,
 // resume from a cursor, rank striping, static vs dynamic masking.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <set>

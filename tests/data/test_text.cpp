@@ -1,4 +1,5 @@
 // Counter-based RNG, line cleaning, sentence splitting, the data config.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <cmath>

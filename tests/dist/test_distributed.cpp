@@ -1,6 +1,7 @@
 // Data-parallel runs on loopback through the CLI: `bertforge launch` with two
 // Gloo ranks equals one process with the whole batch, resumes exactly, and a
 // rank that dies takes the others down with an error instead of a hang.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,5 +1,6 @@
 // Classifier heads: HF names for the pooler head, and every head saves,
 // loads and rebuilds itself from config.json.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <set>

@@ -1,4 +1,5 @@
 // Metric functions against values worked out by hand (and scikit-learn/scipy).
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include "finetune/batch_plan.h"

@@ -1,4 +1,7 @@
 // File formats, label maps and the bad-row policy.
+// torch (through dataset.h) brings glog's CHECK macro: include it before
+// Catch so that Catch's CHECK is the one defined.
+#include <torch/torch.h>
 #include <catch2/catch.hpp>
 
 #include "finetune/dataset.h"

@@ -1,7 +1,7 @@
 // Fine-tuning end to end on SST-2 slices: training with the shared trainer,
 // exact resume, predict agreeing with evaluate, every task type and format.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>

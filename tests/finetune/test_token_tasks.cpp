@@ -3,8 +3,8 @@
 // the model directory and exact resume. (That windows, offsets and decoding
 // are exact is tested on gold spans in test_qa.cpp; the memorisation figure
 // comes from scripts/finetune_tokens.sh.)
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>

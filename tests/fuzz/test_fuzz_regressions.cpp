@@ -3,6 +3,7 @@
 // entry functions the libFuzzer targets run (targets/fuzz_entries.h). Each
 // must parse or be refused with a bf::Error; a crash, a sanitizer report or
 // any other exception fails the test. scripts/fuzz.sh does the fuzzing itself.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include <ATen/Parallel.h>
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include "model/bert_config.h"
 #include "model/dropout.h"

@@ -1,7 +1,7 @@
 // The model must reproduce Hugging Face's outputs, losses and gradients on the
 // reference models in ../shared/reference (tolerances from its README).
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include "../support/reference_inputs.h"
 #include "../support/shared_data.h"

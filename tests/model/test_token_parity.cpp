@@ -1,8 +1,8 @@
 // BertForTokenClassification and BertForQuestionAnswering against Hugging
 // Face's outputs, losses and gradients (../shared/reference/tiny-tokcls and
 // tiny-qa; tolerances from its README).
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <string>
 

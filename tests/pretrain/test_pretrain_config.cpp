@@ -1,4 +1,5 @@
 // Bad configs are rejected with the key path (and YAML line) named.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <fstream>

@@ -1,7 +1,7 @@
 // The resume contract: N steps straight, or k steps + stop + resume + N-k
 // steps, give bit-identical losses at every step and bit-identical weights.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>

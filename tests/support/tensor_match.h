@@ -1,6 +1,6 @@
 #pragma once
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // 4 micro-batches of 8, accumulated with the step's masked-token total as the
 // MLM divisor, give the gradients of one batch of 32.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include "../support/tensor_match.h"
 #include "model/any_bert.h"

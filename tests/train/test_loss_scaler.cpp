@@ -1,7 +1,7 @@
 // Dynamic loss scaling (fp16's GradScaler), checked on CPU where its logic is
 // the same: scale, unscale, overflow detection, back-off and growth.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,6 @@
 // Learning-rate schedules against hand-computed values (Hugging Face's
 // conventions: lr_at(s) is the rate of the (s+1)-th update).
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,9 +1,9 @@
 // Optimizers and gradient clipping: hand-computed values, agreement with
 // torch's own AdamW and bit-exactness against its clip_grad_norm_, checkpoint round trips, and
 // Hugging Face's three-step reference run.
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <cmath>
 #include <limits>
