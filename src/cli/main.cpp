@@ -1,5 +1,6 @@
 // bertforge: one CLI for tokenizers, data, pretraining, fine-tuning and tools.
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
