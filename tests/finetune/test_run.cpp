@@ -25,17 +25,6 @@ train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resu
   return test::train_task(task, config, resume_from);
 }
 
-std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {
-  std::map<std::int64_t, nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
-  }
-  return out;
-}
-
 struct Slices {
   std::string dir, train, dev;
 };
@@ -64,8 +53,8 @@ TEST_CASE("fine-tuning writes a model with the label map, best model and evaluat
   CHECK(model_config.extra["bertforge_data"]["text_column"] == "sentence");
   CHECK(fs::exists(s.dir + "/run/best_model/config.json"));
   CHECK(fs::exists(s.dir + "/run/best_model/vocab.txt"));
-  CHECK(records(s.dir + "/run", "eval").size() == 2);
-  CHECK(records(s.dir + "/run", "train").at(6).count("accuracy"));
+  CHECK(test::metrics_records(s.dir + "/run", "eval").size() == 2);
+  CHECK(test::metrics_records(s.dir + "/run", "train").at(6).count("accuracy"));
 }
 
 TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][predict]") {
@@ -122,8 +111,8 @@ TEST_CASE("resuming a fine-tuning run is bit-identical to an uninterrupted one",
   REQUIRE(checkpoint.find("step-00000002") != std::string::npos);
   REQUIRE(run(second, checkpoint).steps == 6);
 
-  const auto a = records(s.dir + "/straight", "train");
-  const auto b = records(s.dir + "/resumed", "train");
+  const auto a = test::metrics_records(s.dir + "/straight", "train");
+  const auto b = test::metrics_records(s.dir + "/resumed", "train");
   REQUIRE(a.size() == 6);
   REQUIRE(b.size() == 6);
   for (const auto& [step, record] : a) {
@@ -132,8 +121,8 @@ TEST_CASE("resuming a fine-tuning run is bit-identical to an uninterrupted one",
       REQUIRE(record[key].get<double>() == b.at(step)[key].get<double>());
   }
   CHECK(a.at(6)["epoch"].get<double>() > 1.0);
-  const auto ea = records(s.dir + "/straight", "eval");
-  const auto eb = records(s.dir + "/resumed", "eval");
+  const auto ea = test::metrics_records(s.dir + "/straight", "eval");
+  const auto eb = test::metrics_records(s.dir + "/resumed", "eval");
   REQUIRE(ea.at(6)["loss"].get<double>() == eb.at(6)["loss"].get<double>());
   io::SafetensorsReader x(s.dir + "/straight/model/model.safetensors");
   io::SafetensorsReader y(s.dir + "/resumed/model/model.safetensors");

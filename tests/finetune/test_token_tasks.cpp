@@ -35,17 +35,6 @@ train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resu
   return test::train_task(*task, config, resume_from);
 }
 
-std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {
-  std::map<std::int64_t, nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
-  }
-  return out;
-}
-
 // A run stopped after 2 of 6 steps and resumed equals the uninterrupted run:
 // every step's loss, the evaluations and the final weights, bit for bit.
 void check_resume(const ft::FinetuneConfig& config, const std::string& dir) {
@@ -59,15 +48,15 @@ void check_resume(const ft::FinetuneConfig& config, const std::string& dir) {
   auto second = config;
   second.run.output_dir = dir + "/resumed";
   REQUIRE(run(second, train::find_latest_checkpoint(second.run.output_dir)).steps == 6);
-  const auto a = records(dir + "/straight", "train");
-  const auto b = records(dir + "/resumed", "train");
+  const auto a = test::metrics_records(dir + "/straight", "train");
+  const auto b = test::metrics_records(dir + "/resumed", "train");
   REQUIRE(a.size() == 6);
   for (const auto& [step, record] : a) {
     INFO("step " << step);
     REQUIRE(record["loss"].get<double>() == b.at(step)["loss"].get<double>());
     REQUIRE(record["grad_norm"].get<double>() == b.at(step)["grad_norm"].get<double>());
   }
-  REQUIRE(records(dir + "/straight", "eval").at(6)["f1"] == records(dir + "/resumed", "eval").at(6)["f1"]);
+  REQUIRE(test::metrics_records(dir + "/straight", "eval").at(6)["f1"] == test::metrics_records(dir + "/resumed", "eval").at(6)["f1"]);
   io::SafetensorsReader x(dir + "/straight/model/model.safetensors");
   io::SafetensorsReader y(dir + "/resumed/model/model.safetensors");
   for (const auto& e : x.entries()) {
