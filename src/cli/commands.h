@@ -15,5 +15,6 @@ void add_train_commands(CLI::App& app);       // pretrain | validate-config
 void add_finetune_commands(CLI::App& app);    // finetune | evaluate | predict | embed
 void add_bench_commands(CLI::App& app);      // bench train | infer | gemm
 void add_launch_command(CLI::App& app);      // launch (data-parallel workers)
+void add_probe_command(CLI::App& app);       // probe (an encoder on a labelled task)
 
 }  // namespace bf::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   bf::cli::add_finetune_commands(app);
   bf::cli::add_bench_commands(app);
   bf::cli::add_launch_command(app);
+  bf::cli::add_probe_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

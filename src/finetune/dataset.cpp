@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "util/runtime.h"
@@ -133,6 +135,32 @@ Dataset load_dataset(const std::string& path, const ReadOptions& options, const 
   if (data.skipped > 0) spdlog::warn("{}: {} bad rows skipped (on_bad_row: skip)", path, data.skipped);
   if (data.examples.empty()) bf::fail(path + ": no usable rows");
   return data;
+}
+
+std::vector<std::int64_t> examples_per_class(const Dataset& data, std::int64_t per_class, std::uint64_t seed) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(data.size()));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+  // Fisher-Yates with a fixed engine: the same subset on every platform
+  // (std::shuffle's algorithm is the library's choice).
+  std::mt19937_64 engine(seed);
+  for (std::size_t i = order.size(); i > 1; --i) {
+    const auto j = static_cast<std::size_t>(engine() % i);
+    std::swap(order[i - 1], order[j]);
+  }
+  std::map<std::int64_t, std::int64_t> taken;
+  std::vector<std::int64_t> kept;
+  for (auto i : order) {
+    const auto label = data.examples[static_cast<std::size_t>(i)].label;
+    if (taken[label]++ < per_class) kept.push_back(i);
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+void keep_examples_per_class(Dataset& data, std::int64_t per_class, std::uint64_t seed) {
+  std::vector<Example> kept;
+  for (auto i : examples_per_class(data, per_class, seed)) kept.push_back(std::move(data.examples[static_cast<std::size_t>(i)]));
+  data.examples = std::move(kept);
 }
 
 Batch collate(const Dataset& data, const std::vector<std::int64_t>& index, std::int32_t pad_id) {

@@ -81,6 +81,13 @@ struct Batch {
   std::int64_t tokens = 0;       // real (unpadded) tokens
 };
 
+// The first `per_class` examples of each class in an order drawn from `seed`
+// (all of a class that has fewer), as indices in file order.
+std::vector<std::int64_t> examples_per_class(const Dataset& data, std::int64_t per_class, std::uint64_t seed);
+// Keeps only those examples: few-label training sets (data.labels_per_class,
+// eval.probe.labels_per_class).
+void keep_examples_per_class(Dataset& data, std::int64_t per_class, std::uint64_t seed);
+
 Batch collate(const Dataset& data, const std::vector<std::int64_t>& index, std::int32_t pad_id);
 
 }  // namespace bf::ft

@@ -60,6 +60,9 @@ struct FinetuneDataSection {
   bool shuffle = true;
   bool group_by_length = false;
   std::string class_weights = "none";   // none | balanced | "w0,w1,..." (single-label)
+  // Few-label training: keep this many training examples of each class,
+  // drawn with run.seed (single-label); 0 = all.
+  std::int64_t labels_per_class = 0;
   // TSV/CSV without a header row: the columns' names in order, or
   // has_header false to call them 0, 1, ... (text_column: 0).
   std::vector<std::string> columns;
@@ -93,6 +96,9 @@ struct FinetuneDataSection {
     v.field("shuffle", shuffle);
     v.field("group_by_length", group_by_length);
     v.field("class_weights", class_weights);
+    v.field("labels_per_class", labels_per_class, non_negative<std::int64_t>());
+    if (labels_per_class > 0 && task != TaskType::SingleLabel)
+      v.invalid("labels_per_class", "applies to single-label classification only");
     v.field("columns", columns);
     v.field("has_header", has_header);
     v.choice("tag_scheme", tag_scheme, tag_scheme_names());

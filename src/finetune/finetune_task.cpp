@@ -27,6 +27,11 @@ FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device, d
   train_ = make_dataset(config.data.train, rows, options, *tokenizer_, labels_, policy);
   if (train_.examples.empty()) bf::fail(config.data.train + ": no usable rows");
   if (train_.skipped > 0) spdlog::warn("{}: {} bad rows skipped (on_bad_row: skip)", config.data.train, train_.skipped);
+  if (config.data.labels_per_class > 0) {
+    keep_examples_per_class(train_, config.data.labels_per_class, static_cast<std::uint64_t>(config.run.seed));
+    spdlog::info("data.labels_per_class {}: {} training examples kept (drawn with run.seed {})",
+                 config.data.labels_per_class, train_.size(), config.run.seed);
+  }
   spdlog::info("train: {} examples from {}, {} classes", train_.size(), config.data.train, labels_.size());
   if (!config.data.dev.empty()) {
     dev_ = load_dataset(config.data.dev, options, *tokenizer_, labels_);

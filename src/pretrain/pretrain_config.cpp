@@ -17,6 +17,10 @@ PretrainConfig load_pretrain_config(const std::string& file, const std::vector<s
   if (config.data.max_seq_length > config.model.resolve(30522, 0).max_position_embeddings)
     problems.push_back(file + ": data.max_seq_length (" + std::to_string(config.data.max_seq_length) +
                        ") exceeds the model's max_position_embeddings");
+  if (config.eval.probe.enabled() &&
+      config.eval.probe.max_seq_length > config.model.resolve(30522, 0).max_position_embeddings)
+    problems.push_back(file + ": eval.probe.max_seq_length (" + std::to_string(config.eval.probe.max_seq_length) +
+                       ") exceeds the model's max_position_embeddings");
   if (!problems.empty()) {
     std::string message = "invalid config " + file + ":";
     for (const auto& p : problems) message += "\n  " + p;
@@ -34,6 +38,8 @@ std::vector<std::string> check_pretrain_paths(const PretrainConfig& config) {
   };
   must_exist("tokenizer", config.tokenizer);
   must_exist("model.init_from", config.model.init_from);
+  must_exist("eval.probe.train", config.eval.probe.train);
+  must_exist("eval.probe.dev", config.eval.probe.dev);
   const bool shards_built = fs::exists(fs::path(config.data.output) / "manifest.json");
   if (!shards_built) {
     if (config.data.inputs.empty())

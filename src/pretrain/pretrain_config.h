@@ -7,10 +7,21 @@
 
 #include "data/data_config.h"
 #include "dist/distributed_section.h"
+#include "finetune/probe/probe_section.h"
 #include "model/model_section.h"
 #include "train/train_config.h"
 
 namespace bf::pretrain {
+
+// The trainer's eval section plus the downstream probe run at evaluations.
+struct PretrainEvalSection : train::EvalSection {
+  ft::ProbeSection probe;
+  template <class V>
+  void visit(V& v) {
+    train::EvalSection::visit(v);
+    v.section("probe", probe);
+  }
+};
 
 struct PretrainConfig {
   train::RunSection run;
@@ -20,7 +31,7 @@ struct PretrainConfig {
   train::OptimizerConfig optimizer;
   train::ScheduleConfig schedule;
   train::TrainingSection training;
-  train::EvalSection eval;
+  PretrainEvalSection eval;
   train::CheckpointSection checkpoint;
   train::LoggingSection logging;
   dist::DistributedSection distributed;

@@ -7,6 +7,7 @@
 
 #include "data/corpus_builder.h"
 #include "data/manifest.h"
+#include "finetune/probe/probe_data.h"
 #include "io/hf_model.h"
 #include "util/error.h"
 
@@ -56,6 +57,13 @@ std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, con
                            "' holds a model of another size than this config's:" + diff);
     } catch (const bf::Error& e) {
       problems.push_back(std::string("model.init_from: ") + e.what());
+    }
+  }
+  if (config.eval.probe.enabled()) {
+    try {
+      (void)ft::load_probe_data(config.eval.probe, tokenizer);
+    } catch (const bf::Error& e) {
+      problems.push_back(std::string("eval.probe: ") + e.what());
     }
   }
   return problems;

@@ -8,6 +8,7 @@
 
 #include "io/hf_model.h"
 #include "model/init_weights.h"
+#include "train/rng_state.h"
 #include "util/error.h"
 
 namespace bf::pretrain {
@@ -22,15 +23,15 @@ PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, d
   if (config.data.max_seq_length > model_config_.max_position_embeddings)
     bf::fail("data.max_seq_length (" + std::to_string(config.data.max_seq_length) +
              ") exceeds model max_position_embeddings (" + std::to_string(model_config_.max_position_embeddings) + ")");
-  // The initialisation is a function of the run seed alone.
-  torch::manual_seed(static_cast<std::uint64_t>(config.run.seed));
-  model_ = model::BertForPreTraining(model_config_);
-  model::init_bert_weights(*model_, model_config_);
-  if (!config.model.init_from.empty()) {
-    const auto report = io::load_weights(*model_, io::find_weights_file(config.model.init_from));
-    spdlog::info("model.init_from {}: {}", config.model.init_from, report.summary());
-  }
+  model_ = initial_model();
+  if (!config.model.init_from.empty()) spdlog::info("model.init_from {}", config.model.init_from);
   model_->to(device_);
+  if (config.eval.probe.enabled()) {
+    probe_data_ = ft::load_probe_data(config.eval.probe, *tokenizer_);
+    spdlog::info("eval.probe: {} ({} training examples, {} classes), dev {} ({} examples), mode {}",
+                 config.eval.probe.train, probe_data_->train.size(), probe_data_->label_names.size(),
+                 config.eval.probe.dev, probe_data_->dev.size(), ft::probe_mode_names().name(config.eval.probe.mode));
+  }
 
   auto options = data::LoaderOptions::from_config(config.data, config.training.batch_size,
                                                    static_cast<std::uint64_t>(config.run.seed), "train");
@@ -47,6 +48,25 @@ PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, d
   eval_options_.num_threads = 0;
   eval_options_.shuffle = false;
   eval_options_.tokenizer = options.tokenizer;
+}
+
+model::BertForPreTraining PretrainTask::initial_model() const {
+  // The initialisation is a function of the run seed alone.
+  torch::manual_seed(static_cast<std::uint64_t>(config_.run.seed));
+  model::BertForPreTraining model(model_config_);
+  model::init_bert_weights(*model, model_config_);
+  if (!config_.model.init_from.empty()) {
+    const auto report = io::load_weights(*model, io::find_weights_file(config_.model.init_from));
+    spdlog::debug("model.init_from {}: {}", config_.model.init_from, report.summary());
+  }
+  return model;
+}
+
+nlohmann::json PretrainTask::data_state() const {
+  auto state = loader_->cursor().to_json();
+  state["evaluations"] = evaluations_;
+  if (probe_reference_) state["probe_random_init"] = probe_reference_->to_json();
+  return state;
 }
 
 model::PreTrainingInputs PretrainTask::to_inputs(const data::PretrainBatch& b) const {
@@ -115,6 +135,9 @@ std::map<std::string, double> PretrainTask::step_metrics(const std::map<std::str
 
 void PretrainTask::restore_data_state(const nlohmann::json& state) {
   loader_->restore(data::LoaderCursor::from_json(state));
+  // Checkpoints from before the probe have neither: counted from here, measured when needed.
+  evaluations_ = state.value("evaluations", std::int64_t{0});
+  if (state.contains("probe_random_init")) probe_reference_ = ft::ProbeResult::from_json(state["probe_random_init"]);
 }
 
 std::int64_t PretrainTask::steps_per_epoch() const {
@@ -129,18 +152,52 @@ double PretrainTask::epochs_done() const {
 
 train::Evaluation PretrainTask::evaluate() {
   train::Evaluation evaluation;
-  auto& result = evaluation.metrics;
+  evaluation.metrics = heldout_metrics();
+  const bool probe_now = probe_data_ && evaluations_ % config_.eval.probe.every_evals == 0;
+  ++evaluations_;
+  if (probe_now) {
+    for (const auto& [key, value] : probe_metrics()) evaluation.metrics[key] = value;
+  }
+  return evaluation;
+}
+
+std::map<std::string, double> PretrainTask::probe_metrics() {
+  const auto& section = config_.eval.probe;
+  if (!probe_reference_) {
+    // Rebuilt rather than kept: a second model in memory for the whole run
+    // would cost more than building it once. The guard keeps the run's draws.
+    train::RngStateGuard keep_draws;
+    auto step0 = initial_model();
+    step0->to(device_);
+    probe_reference_ = ft::run_probe(step0->bert, *probe_data_, section, device_);
+    spdlog::info("probe of the step-0 weights (random-init reference): dev accuracy {:.2f} %, macro-F1 {:.4f}",
+                 100 * probe_reference_->accuracy, probe_reference_->macro_f1);
+  }
+  const auto probe = ft::run_probe(model_->bert, *probe_data_, section, device_);
+  spdlog::info("probe ({}, {} training examples): dev accuracy {:.2f} % (random init {:.2f} %), macro-F1 {:.4f} "
+               "(random init {:.4f}), {:.1f} s",
+               ft::probe_mode_names().name(section.mode), probe.train_examples, 100 * probe.accuracy,
+               100 * probe_reference_->accuracy, probe.macro_f1, probe_reference_->macro_f1, probe.seconds);
+  return {{"probe_accuracy", probe.accuracy},
+          {"probe_macro_f1", probe.macro_f1},
+          {"probe_accuracy_random_init", probe_reference_->accuracy},
+          {"probe_macro_f1_random_init", probe_reference_->macro_f1},
+          {"probe_seconds", probe.seconds}};
+}
+
+std::map<std::string, double> PretrainTask::heldout_metrics() {
+  std::map<std::string, double> result;
   std::unique_ptr<data::PretrainLoader> loader;
   try {
     loader = std::make_unique<data::PretrainLoader>(eval_options_);
   } catch (const bf::Error& e) {
     spdlog::warn("eval skipped: {}", e.what());
-    return evaluation;
+    return result;
   }
   const auto batches = std::min(config_.eval.max_batches, loader->batches_per_epoch());
   if (batches <= 0) {
     spdlog::warn("eval skipped: the held-out split has fewer sequences than one batch");
-    return evaluation;
+    return result;
   }
   c10::InferenceMode inference;  // no autograd records, no version counters
   double mlm_sum = 0, mlm_count = 0, mlm_correct = 0, nsp_sum = 0, nsp_count = 0, nsp_correct = 0;
@@ -167,7 +224,7 @@ train::Evaluation PretrainTask::evaluate() {
     result["nsp_acc"] = totals[5] / totals[4];
     result["loss"] += result["nsp_loss"];
   }
-  return evaluation;
+  return result;
 }
 
 }  // namespace bf::pretrain

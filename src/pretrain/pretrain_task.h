@@ -6,9 +6,11 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "data/pretrain_loader.h"
+#include "finetune/probe/probe.h"
 #include "model/bert_for_pretraining.h"
 #include "dist/collective.h"
 #include "pretrain/pretrain_config.h"
@@ -33,7 +35,7 @@ class PretrainTask : public train::TrainingTask {
   std::map<std::string, double> step_metrics(const std::map<std::string, double>& sums) const override;
   std::int64_t tokens_in_step() const override { return tokens_in_step_; }
 
-  nlohmann::json data_state() const override { return loader_->cursor().to_json(); }
+  nlohmann::json data_state() const override;
   void restore_data_state(const nlohmann::json& state) override;
   std::int64_t steps_per_epoch() const override;
   double epochs_done() const override;
@@ -41,6 +43,12 @@ class PretrainTask : public train::TrainingTask {
   train::Evaluation evaluate() override;
 
  private:
+  // The weights of step 0: a function of the run seed and model.init_from alone.
+  model::BertForPreTraining initial_model() const;
+  std::map<std::string, double> heldout_metrics();
+  // eval.probe of the current weights, with the random-init reference (the
+  // same probe of the step-0 weights, measured once and checkpointed).
+  std::map<std::string, double> probe_metrics();
   model::PreTrainingInputs to_inputs(const data::PretrainBatch& batch) const;
 
   PretrainConfig config_;
@@ -55,6 +63,9 @@ class PretrainTask : public train::TrainingTask {
   double step_masked_ = 0;
   double step_sequences_ = 0;
   std::int64_t tokens_in_step_ = 0;
+  std::optional<ft::ProbeData> probe_data_;
+  std::optional<ft::ProbeResult> probe_reference_;
+  std::int64_t evaluations_ = 0;  // decides which evaluations probe (eval.probe.every_evals)
 };
 
 }  // namespace bf::pretrain

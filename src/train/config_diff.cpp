@@ -58,6 +58,7 @@ bool is_added_with_default(const ConfigChange& c) {
       {"data.max_answer_length", "30"},
       {"data.null_score_diff_threshold", "0"},
       {"data.qa_metric", "auto"},
+      {"data.labels_per_class", "0"},
   };
   if (c.before != "(absent)") return false;
   auto it = defaults.find(c.key);

@@ -47,4 +47,10 @@ void restore_rng_state(const std::map<std::string, torch::Tensor>& state) {
   }
 }
 
+RngStateGuard::RngStateGuard() {
+  for (auto& [name, state] : capture_rng_state()) saved_[name] = state;
+}
+
+RngStateGuard::~RngStateGuard() { restore_rng_state(saved_); }
+
 }  // namespace bf::train

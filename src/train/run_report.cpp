@@ -86,6 +86,13 @@ std::vector<ChartSeries> series_of(const std::vector<nlohmann::json>& records, c
 }
 
 bool is_loss(const std::string& key) { return key.find("loss") != std::string::npos; }
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+// X_random_init is the reference drawn in X's chart (e.g. the probe of the
+// step-0 weights beside the probe of the current ones); timings are not curves.
+const std::string kReference = "_random_init";
+bool own_chart(const std::string& key) { return !ends_with(key, kReference) && !ends_with(key, "seconds"); }
 
 // Loss-like series share one chart; every other series gets its own.
 std::string charts(const std::vector<ChartSeries>& series, const std::string& loss_title, const std::string& prefix,
@@ -97,8 +104,12 @@ std::string charts(const std::vector<ChartSeries>& series, const std::string& lo
   }
   if (!losses.series.empty()) html += render_svg_chart(losses);
   for (const auto& s : series) {
-    if (is_loss(s.name) || skip.count(s.name)) continue;
-    html += render_svg_chart(Chart{prefix + s.name, "step", s.name, {s}});
+    if (is_loss(s.name) || skip.count(s.name) || !own_chart(s.name)) continue;
+    Chart chart{prefix + s.name, "step", s.name, {s}};
+    for (const auto& reference : series) {
+      if (reference.name == s.name + kReference) chart.series.push_back(reference);
+    }
+    html += render_svg_chart(chart);
   }
   return html;
 }

@@ -34,17 +34,18 @@ train::TrainResult run(const pretrain::PretrainConfig& config, const std::string
   return trainer.train();
 }
 
-// step -> the full train record, as written.
-std::map<std::int64_t, nlohmann::json> train_records(const std::string& run_dir) {
+// step -> the full record of this type ("train", "eval"), as written.
+std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {
   std::map<std::int64_t, nlohmann::json> out;
   std::ifstream in(run_dir + "/metrics.jsonl");
   std::string line;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
-    if (j["type"] == "train") out[j["step"].get<std::int64_t>()] = j;
+    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
   }
   return out;
 }
+std::map<std::int64_t, nlohmann::json> train_records(const std::string& run_dir) { return records(run_dir, "train"); }
 
 void require_same_run(const std::string& straight_dir, const std::string& resumed_dir) {
   const auto a = train_records(straight_dir);
@@ -144,4 +145,95 @@ TEST_CASE("dynamic loss scaling: power-of-two scales change no loss, overflowing
   const auto c = train_records(dir + "/huge");
   REQUIRE(c.rbegin()->second["loss_scale"].get<double>() < 1.0e38);
   REQUIRE(std::isfinite(c.rbegin()->second["loss"].get<double>()));
+}
+
+namespace {
+
+// eval.probe on 40 SST-2 training sentences, scored on 20 dev sentences.
+std::vector<std::string> probe_overrides(const std::string& dir, const std::string& mode) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> o;
+  for (const auto& [split, rows] : std::vector<std::pair<std::string, int>>{{"train", 40}, {"dev", 20}}) {
+    std::ifstream in(test::shared_path("data/sst2/" + split + ".tsv"));
+    std::ofstream out(dir + "/" + split + ".tsv");
+    std::string line;
+    for (int i = 0; i <= rows && std::getline(in, line); ++i) out << line << "\n";
+    o.push_back("eval.probe." + split + "=" + dir + "/" + split + ".tsv");
+  }
+  o.push_back("eval.probe.text_column=sentence");
+  o.push_back("eval.probe.max_seq_length=48");
+  o.push_back("eval.probe.mode=" + mode);
+  o.push_back("eval.probe.steps=3");
+  o.push_back("eval.probe.batch_size=8");
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("eval.probe: recorded at each eval, changes nothing the run trains, resumes exactly", "[pretrain][probe]") {
+  const auto mode = GENERATE(std::string("linear"), std::string("finetune"));
+  INFO("mode " << mode);
+  const auto dir = test::temp_dir("probe-" + mode);
+  const auto overrides = probe_overrides(dir + "/probe", mode);
+
+  // Without the probe and with it: the same losses and weights at every step.
+  auto plain = test::tiny_run_config(dir);
+  plain.run.output_dir = dir + "/plain";
+  REQUIRE(run(plain).steps == 6);
+  auto straight = test::tiny_run_config(dir, overrides);
+  straight.run.output_dir = dir + "/straight";
+  REQUIRE(run(straight).steps == 6);
+  require_same_run(dir + "/plain", dir + "/straight");
+
+  const auto evals = records(dir + "/straight", "eval");
+  REQUIRE(evals.size() == 2);  // steps 3 and 6
+  for (const auto& [step, record] : evals) {
+    INFO("step " << step);
+    for (const char* key : {"probe_accuracy", "probe_macro_f1", "probe_accuracy_random_init", "probe_macro_f1_random_init"}) {
+      INFO(key);
+      REQUIRE(record.contains(key));
+      REQUIRE(record[key].get<double>() >= 0.0);
+      REQUIRE(record[key].get<double>() <= 1.0);
+    }
+    REQUIRE(record["probe_accuracy_random_init"] == evals.begin()->second["probe_accuracy_random_init"]);
+  }
+
+  // Stopped at step 2 (before any probe) and at step 4 (after one): the
+  // resumed run trains and probes exactly as the straight one.
+  for (int stop_at : {2, 4}) {
+    INFO("stopped at step " << stop_at);
+    auto first = straight;
+    first.run.output_dir = dir + "/resumed-" + std::to_string(stop_at);
+    first.training.session_steps = stop_at;
+    REQUIRE(run(first).steps == stop_at);
+    auto second = straight;
+    second.run.output_dir = first.run.output_dir;
+    REQUIRE(run(second, train::find_latest_checkpoint(second.run.output_dir)).steps == 6);
+    require_same_run(dir + "/straight", second.run.output_dir);
+    const auto resumed = records(second.run.output_dir, "eval");
+    for (const auto& [step, record] : evals) {
+      INFO("eval at step " << step);
+      for (const char* key : {"probe_accuracy", "probe_macro_f1", "probe_accuracy_random_init"})
+        REQUIRE(resumed.at(step)[key] == record[key]);
+    }
+  }
+  // The reference is checkpointed once measured.
+  const auto state = nlohmann::json::parse(
+      bf::read_file(train::find_latest_checkpoint(dir + "/straight") + "/trainer_state.json"));
+  REQUIRE(state.at("data").contains("probe_random_init"));
+}
+
+TEST_CASE("eval.probe: a missing file or a bad row stops the run before it starts, naming it", "[pretrain][probe]") {
+  const auto dir = test::temp_dir("probe-bad");
+  auto overrides = probe_overrides(dir + "/probe", "linear");
+  std::ofstream(dir + "/probe/dev.tsv", std::ios::app) << "an unseen label\t9\n";
+  auto config = test::tiny_run_config(dir, overrides);
+  auto tokenizer = tok::load_tokenizer(config.tokenizer);
+  const auto problems = pretrain::check_pretrain_inputs(config, *tokenizer);
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Catch::Contains("eval.probe") && Catch::Contains("dev.tsv:22"));
+  config.eval.probe.train = dir + "/nowhere.tsv";
+  const auto missing = pretrain::check_pretrain_paths(config);
+  REQUIRE(missing.size() == 1);
+  CHECK_THAT(missing[0], Catch::Contains("eval.probe.train") && Catch::Contains("nowhere.tsv"));
 }

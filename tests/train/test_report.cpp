@@ -157,3 +157,17 @@ TEST_CASE("progress text has step, loss, lr, tokens/s and ETA", "[train][progres
   for (int step = 1; step <= 100; ++step) progress.update(step, {{"loss", 1.0}});
   progress.finish();
 }
+
+TEST_CASE("report.html draws X_random_init in X's chart, not a chart of its own", "[train][report]") {
+  std::vector<json> records;
+  for (int step = 100; step <= 300; step += 100) {
+    records.push_back({{"type", "eval"}, {"step", step}, {"loss", 5.0}, {"probe_accuracy", 0.5 + step / 1000.0},
+                       {"probe_accuracy_random_init", 0.4}, {"probe_seconds", 1.2}});
+  }
+  const auto html = train::render_run_report(records, {{"name", "probe"}});
+  REQUIRE(count(html, "<text class=\"legend\"") >= 2);
+  CHECK(count(html, ">probe_accuracy_random_init</text>") == 1);  // its legend entry, in probe_accuracy's chart
+  CHECK(count(html, ">Evaluation: probe_accuracy_random_init</text>") == 0);
+  CHECK(count(html, ">Evaluation: probe_seconds</text>") == 0);
+  CHECK(count(html, ">Evaluation: probe_accuracy</text>") == 1);
+}
