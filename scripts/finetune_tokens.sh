@@ -18,6 +18,8 @@
 #
 # Environment:
 #   ARMS="wnut cmrc squad memorise speed"  which arms to run (default: all)
+#   INITS="scratch pretrained"  which starts wnut, cmrc and squad run from
+#                        (default: both; pretrained needs PRETRAINED_EN/ZH)
 #   PRETRAINED_EN=DIR    a bertforge run or model directory with a WordPiece
 #                        tokenizer, for wnut and squad (unset: those arms skipped)
 #   PRETRAINED_ZH=DIR    the same for cmrc (a Chinese WordPiece vocabulary)
@@ -31,9 +33,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-"$ROOT/scripts/setup.sh"
+# BF=path/to/bertforge: that binary, packages checked but nothing built.
+if [[ -n "${BF:-}" ]]; then "$ROOT/scripts/setup.sh" --no-build; else "$ROOT/scripts/setup.sh"; fi
 BF="${BF:-$ROOT/build/bertforge}"
 ARMS="${ARMS:-wnut cmrc squad memorise speed}"
+INITS="${INITS:-scratch pretrained}"
 OUT="${OUT:-runs/finetune_tokens}"
 PRETRAINED_EN="${PRETRAINED_EN:-}"
 PRETRAINED_ZH="${PRETRAINED_ZH:-}"
@@ -52,17 +56,9 @@ elif [[ -n "${EPOCHS:-}" ]]; then
 fi
 QA_WINDOWS=(--set data.max_seq_length="$QA_SEQ" --set data.doc_stride="$QA_STRIDE")
 
-# jq writes the derived SQuAD-layout files and reads the reports.
-if ! command -v jq >/dev/null; then
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  echo "finetune_tokens: installing jq"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends jq >/dev/null
-fi
-
 say() { printf '\n== finetune_tokens: %s\n' "$*"; }
 has_arm() { [[ " $ARMS " == *" $1 "* ]]; }
+has_init() { [[ " $INITS " == *" $1 "* ]]; }
 
 SUMMARY=()
 row() { SUMMARY+=("$(printf '%-10s %-12s %-22s %s' "$@")"); }
@@ -88,9 +84,13 @@ qa_figures() {  # RUN/eval_dev.json: EM and F1 already on 0-100
 # (a) WNUT-17: entity F1 on test.
 if has_arm wnut; then
   say "WNUT-17 from random initialisation (tiny)"
-  finetune "$OUT/wnut17-scratch" configs/finetune_wnut17.yaml "${BUDGET[@]}" "$@"
-  row wnut17 scratch "test entity P/R/F1" "$(ner_figures "$OUT/wnut17-scratch/eval_test.json")"
-  if [[ -n "$PRETRAINED_EN" ]]; then
+  if has_init scratch; then
+    finetune "$OUT/wnut17-scratch" configs/finetune_wnut17.yaml "${BUDGET[@]}" "$@"
+    row wnut17 scratch "test entity P/R/F1" "$(ner_figures "$OUT/wnut17-scratch/eval_test.json")"
+  fi
+  if ! has_init pretrained; then
+    :
+  elif [[ -n "$PRETRAINED_EN" ]]; then
     say "WNUT-17 from $PRETRAINED_EN"
     finetune "$OUT/wnut17-pretrained" configs/finetune_wnut17.yaml \
       --set model.init_from="$PRETRAINED_EN" --set model.tokenizer= "${BUDGET[@]}" "$@"
@@ -104,9 +104,13 @@ fi
 # (b) CMRC 2018: EM / F1 on dev (its official metric).
 if has_arm cmrc; then
   say "CMRC 2018 from random initialisation (tiny)"
-  finetune "$OUT/cmrc2018-scratch" configs/finetune_cmrc2018.yaml "${QA_WINDOWS[@]}" "${BUDGET[@]}" "$@"
-  row cmrc2018 scratch "dev EM/F1 (cmrc)" "$(qa_figures "$OUT/cmrc2018-scratch/eval_dev.json")"
-  if [[ -n "$PRETRAINED_ZH" ]]; then
+  if has_init scratch; then
+    finetune "$OUT/cmrc2018-scratch" configs/finetune_cmrc2018.yaml "${QA_WINDOWS[@]}" "${BUDGET[@]}" "$@"
+    row cmrc2018 scratch "dev EM/F1 (cmrc)" "$(qa_figures "$OUT/cmrc2018-scratch/eval_dev.json")"
+  fi
+  if ! has_init pretrained; then
+    :
+  elif [[ -n "$PRETRAINED_ZH" ]]; then
     say "CMRC 2018 from $PRETRAINED_ZH"
     finetune "$OUT/cmrc2018-pretrained" configs/finetune_cmrc2018.yaml \
       --set model.init_from="$PRETRAINED_ZH" --set model.tokenizer= "${QA_WINDOWS[@]}" "${BUDGET[@]}" "$@"
@@ -127,10 +131,14 @@ if has_arm squad; then
   jq -c '.data |= .[40:48]' "$SQUAD" >"$OUT/data/squad-test8.json"
   SQUAD_SET=(--set data.train="$OUT/data/squad-train40.json" --set data.dev="$OUT/data/squad-test8.json"
              --set data.qa_metric=squad)
-  finetune "$OUT/squad-scratch" configs/finetune_cmrc2018.yaml "${SQUAD_SET[@]}" \
-    --set model.tokenizer="$EN_VOCAB" --set run.name=squad8 "${QA_WINDOWS[@]}" "${BUDGET[@]}" "$@"
-  row squad8 scratch "test EM/F1 (squad)" "$(qa_figures "$OUT/squad-scratch/eval_dev.json")"
-  if [[ -n "$PRETRAINED_EN" ]]; then
+  if has_init scratch; then
+    finetune "$OUT/squad-scratch" configs/finetune_cmrc2018.yaml "${SQUAD_SET[@]}" \
+      --set model.tokenizer="$EN_VOCAB" --set run.name=squad8 "${QA_WINDOWS[@]}" "${BUDGET[@]}" "$@"
+    row squad8 scratch "test EM/F1 (squad)" "$(qa_figures "$OUT/squad-scratch/eval_dev.json")"
+  fi
+  if ! has_init pretrained; then
+    :
+  elif [[ -n "$PRETRAINED_EN" ]]; then
     say "SQuAD split from $PRETRAINED_EN"
     finetune "$OUT/squad-pretrained" configs/finetune_cmrc2018.yaml "${SQUAD_SET[@]}" \
       --set model.init_from="$PRETRAINED_EN" --set model.tokenizer= --set run.name=squad8 \
@@ -160,7 +168,8 @@ if has_arm memorise; then
     --set data.train="$OUT/data/cmrc-train300.json" --set data.dev="$OUT/data/cmrc-train300.json" \
     --set training.max_epochs="$MEMORISE_EPOCHS" --set model.hidden_dropout_prob=0 \
     --set model.attention_probs_dropout_prob=0 --set run.name=cmrc-memorise "${QA_WINDOWS[@]}" \
-    --set data.max_answer_length=128 --set eval.every_steps=1000000 "$@"
+    --set data.max_answer_length=128 --set training.batch_size=16 --set optimizer.lr=2.0e-3 \
+    --set eval.every_steps=1000000 "$@"
   row memorise scratch "train300 EM/F1 (>=90)" "$(qa_figures "$OUT/cmrc-memorise/eval_dev.json")"
 fi
 

@@ -29,6 +29,7 @@ PACKAGES=(
   libgloo-dev             # headers of c10d's ProcessGroupGloo
   libgoogle-perftools-dev # tcmalloc (minimal), linked as malloc: see docs/performance.md
   catch2
+  jq                      # the figure scripts (finetune_tokens.sh, learning_curve.sh) read reports with it
 )
 
 missing=()
