@@ -20,7 +20,7 @@ struct ProbeFlags {
 };
 
 void print_result(const char* what, const ft::ProbeResult& r) {
-  std::printf("  %-13s dev accuracy %6.2f %%   macro-F1 %.4f   (%lld train / %lld dev examples, %.1f s)\n", what,
+  std::printf("  %-13s accuracy %6.2f %%   macro-F1 %.4f   (%lld train / %lld scored examples, %.1f s)\n", what,
               100 * r.accuracy, r.macro_f1, static_cast<long long>(r.train_examples),
               static_cast<long long>(r.dev_examples), r.seconds);
 }

@@ -170,8 +170,8 @@ std::map<std::string, double> PretrainTask::probe_metrics() {
     auto step0 = initial_model();
     step0->to(device_);
     probe_reference_ = ft::run_probe(step0->bert, *probe_data_, section, device_);
-    spdlog::info("probe of the step-0 weights (random-init reference): dev accuracy {:.2f} %, macro-F1 {:.4f}",
-                 100 * probe_reference_->accuracy, probe_reference_->macro_f1);
+    spdlog::info("probe of the step-0 weights (random-init reference): dev accuracy {:.2f} %, macro-F1 {:.4f}, {:.1f} s",
+                 100 * probe_reference_->accuracy, probe_reference_->macro_f1, probe_reference_->seconds);
   }
   const auto probe = ft::run_probe(model_->bert, *probe_data_, section, device_);
   spdlog::info("probe ({}, {} training examples): dev accuracy {:.2f} % (random init {:.2f} %), macro-F1 {:.4f} "

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Pretraining on small compute: variants of one recipe, each given the same
+# wall-clock budget on this machine, compared by what the encoder is worth
+# downstream (the linear probe on data/classify with 50 labels per class, at
+# every evaluation and, at the end, on its test set) and by held-out MLM.
+#
+#   scripts/small_budget.sh [--set key=value ...]
+#
+# Arms (ARMS, default all), each a change to BERT's recipe (configs/mini.yaml
+# with PRESET, fp32, BERT's uncased vocabulary on ../shared/data/en_pretrain):
+#   bert        the reference: NSP, 15 % masking, dropout 0.1, 128 tokens, lr 1e-3, batch 32
+#   no_nsp      MLM only (data.nsp: false: contiguous full-length segments)
+#   mask40      40 % masking (Wettig et al. 2022), 52 predictions per sequence
+#   dropout0    no dropout while pretraining (Cramming)
+#   seq64_128   90 % of the budget at 64 tokens, then 10 % at 128 (BERT's own schedule)
+#   lr2e3_b64   peak lr 2e-3, batch 64
+# Each arm first runs CALIBRATE steps to measure its step time, then gets as
+# many steps as fit in BUDGET_MIN minutes (its linear schedule ends there),
+# with training.max_time_minutes as a guard.
+#
+# Environment: BUDGET_MIN (30), PRESET (tiny), ARMS, EVALS (5 evaluations per
+# arm), CALIBRATE (20), OUT (runs/small_budget), BF (a built bertforge).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+if [[ -n "${BF:-}" ]]; then "$ROOT/scripts/setup.sh" --no-build; else "$ROOT/scripts/setup.sh"; fi
+BF="${BF:-$ROOT/build/bertforge}"
+BUDGET_MIN="${BUDGET_MIN:-30}"
+PRESET="${PRESET:-tiny}"
+ARMS="${ARMS:-bert no_nsp mask40 dropout0 seq64_128 lr2e3_b64}"
+EVALS="${EVALS:-5}"
+CALIBRATE="${CALIBRATE:-20}"
+OUT="${OUT:-runs/small_budget}"
+mkdir -p "$OUT"
+
+PROBE=(--set eval.probe.train=data/classify/train.tsv --set eval.probe.dev=data/classify/dev.tsv
+       --set eval.probe.labels_per_class=50 --set eval.probe.mode=linear)
+BASE=(--config configs/mini.yaml --set model.preset="$PRESET" --set training.precision=fp32
+      --set optimizer.lr=1.0e-3 --set optimizer.clip_grad_norm=1.0 --set schedule.warmup_steps=0
+      --set eval.max_batches=20 --set checkpoint.keep_last=1 --set logging.every_steps=10)
+
+arm_settings() {  # the arm's changes to BASE
+  case "$1" in
+    bert) ;;
+    no_nsp) echo "--set data.nsp=false" ;;
+    mask40) echo "--set data.masked_lm_prob=0.4 --set data.max_predictions_per_seq=52" ;;
+    dropout0) echo "--set model.hidden_dropout_prob=0 --set model.attention_probs_dropout_prob=0" ;;
+    lr2e3_b64) echo "--set optimizer.lr=2.0e-3 --set training.batch_size=64" ;;
+    *) echo "small_budget: unknown arm $1" >&2; exit 2 ;;
+  esac
+}
+
+# steps_for RUN SECONDS TOKENS_PER_STEP: how many steps of RUN's
+# calibration (its mean rate after the first 5 steps) fit in SECONDS.
+steps_for() {
+  jq -s --argjson budget "$2" --argjson per_step "$3" '
+    [.[] | select(.type == "train" and .step > 5) | .tokens_per_s] as $r
+    | (($r | add) / ($r | length) / $per_step) as $steps_per_s
+    | ($budget * $steps_per_s * 0.95) | floor' "$1/metrics.jsonl"
+}
+
+# pretrain_for RUN SECONDS BATCH SEQ [--set ...]: calibrate, then the timed run.
+pretrain_for() {
+  local run="$1" seconds="$2" batch="$3" seq="$4"
+  shift 4
+  rm -rf "$run-calibrate" "$run"
+  "$BF" pretrain "${BASE[@]}" "$@" --set run.output_dir="$run-calibrate" --set training.max_steps="$CALIBRATE" \
+    --set logging.every_steps=1 --set eval.every_steps=0 >"$run-calibrate.log" 2>&1
+  local steps every
+  steps="$(steps_for "$run-calibrate" "$seconds" "$((batch * seq))")"
+  every=$(((steps + EVALS - 1) / EVALS))
+  rm -rf "$run-calibrate"
+  echo "small_budget: $run: $steps steps in $seconds s"
+  "$BF" pretrain "${BASE[@]}" "$@" "${PROBE[@]}" --set run.output_dir="$run" --set training.max_steps="$steps" \
+    --set schedule.warmup_ratio=0.06 --set eval.every_steps="$every" --set checkpoint.every_steps="$every" \
+    --set training.max_time_minutes="$(awk -v s="$seconds" 'BEGIN { print s * 1.15 / 60 }')" >"$run.log" 2>&1
+}
+
+BUDGET_S="$(awk -v m="$BUDGET_MIN" 'BEGIN { print int(m * 60) }')"
+for arm in $ARMS; do
+  run="$OUT/$arm"
+  data=(--set data.output="$OUT/data-$arm")
+  if [[ "$arm" == seq64_128 ]]; then
+    pretrain_for "$run-64" "$((BUDGET_S * 9 / 10))" 32 64 "${data[@]}-64" --set data.max_seq_length=64 \
+      --set data.max_predictions_per_seq=10 "$@"
+    pretrain_for "$run" "$((BUDGET_S / 10))" 32 128 "${data[@]}" --set model.init_from="$run-64/model" "$@"
+  else
+    batch=32
+    [[ "$arm" == lr2e3_b64 ]] && batch=64
+    # shellcheck disable=SC2046
+    pretrain_for "$run" "$BUDGET_S" "$batch" 128 "${data[@]}" $(arm_settings "$arm") "$@"
+  fi
+done
+
+echo
+echo "pretraining on small compute: $PRESET, $BUDGET_MIN min of this machine per arm; probe: linear,"
+echo "50 labels per class of data/classify (dev during the run, test at the end), random init beside it"
+echo
+echo "| arm | steps | held-out MLM acc. | NSP acc. | probe dev (last eval) | probe test | random init test |"
+echo "|---|---|---|---|---|---|---|"
+for arm in $ARMS; do
+  run="$OUT/$arm"
+  [[ -f "$run/metrics.jsonl" ]] || continue
+  "$BF" probe --model "$run" --train data/classify/train.tsv --dev data/classify/test.tsv \
+    --labels-per-class 50 --with-random-init --output "$run/probe_test.json" --log-level warn >/dev/null
+  jq -rs --slurpfile p "$run/probe_test.json" --arg arm "$arm" '
+    [.[] | select(.type == "eval")] | last as $e
+    | "| \($arm) | \($e.step) | \($e.mlm_acc * 1000 | round / 10) % | \(if $e.nsp_acc then "\($e.nsp_acc * 1000 | round / 10) %" else "—" end)"
+      + " | \($e.probe_accuracy * 1000 | round / 10) % | \($p[0].accuracy * 1000 | round / 10) %"
+      + " | \($p[0].random_init.accuracy * 1000 | round / 10) % |"' "$run/metrics.jsonl"
+done
