@@ -84,7 +84,9 @@ for arm in $ARMS; do
   if [[ "$arm" == seq64_128 ]]; then
     pretrain_for "$run-64" "$((BUDGET_S * 9 / 10))" 32 64 "${data[@]}-64" --set data.max_seq_length=64 \
       --set data.max_predictions_per_seq=10 "$@"
-    pretrain_for "$run" "$((BUDGET_S / 10))" 32 128 "${data[@]}" --set model.init_from="$run-64/model" "$@"
+    # Its newest checkpoint: a run stopped by the time guard exports no model/.
+    phase1="$(find "$run-64/checkpoints" -maxdepth 1 -name 'step-*' | sort | tail -n 1)"
+    pretrain_for "$run" "$((BUDGET_S / 10))" 32 128 "${data[@]}" --set model.init_from="$phase1" "$@"
   else
     batch=32
     [[ "$arm" == lr2e3_b64 ]] && batch=64
@@ -105,8 +107,8 @@ for arm in $ARMS; do
   "$BF" probe --model "$run" --train data/classify/train.tsv --dev data/classify/test.tsv \
     --labels-per-class 50 --with-random-init --output "$run/probe_test.json" --log-level warn >/dev/null
   jq -rs --slurpfile p "$run/probe_test.json" --arg arm "$arm" '
+    def pct: (. * 1000 | round / 10 | tostring) as $t | (if ($t | test("[.]")) then $t else $t + ".0" end) + " %";
     [.[] | select(.type == "eval")] | last as $e
-    | "| \($arm) | \($e.step) | \($e.mlm_acc * 1000 | round / 10) % | \(if $e.nsp_acc then "\($e.nsp_acc * 1000 | round / 10) %" else "—" end)"
-      + " | \($e.probe_accuracy * 1000 | round / 10) % | \($p[0].accuracy * 1000 | round / 10) %"
-      + " | \($p[0].random_init.accuracy * 1000 | round / 10) % |"' "$run/metrics.jsonl"
+    | "| \($arm) | \($e.step) | \($e.mlm_acc | pct) | \(if $e.nsp_acc then ($e.nsp_acc | pct) else "—" end)"
+      + " | \($e.probe_accuracy | pct) | \($p[0].accuracy | pct) | \($p[0].random_init.accuracy | pct) |"' "$run/metrics.jsonl"
 done
