@@ -62,10 +62,27 @@ model::BertForPreTraining PretrainTask::initial_model() const {
   return model;
 }
 
+namespace {
+
+// eval.probe as YAML: a reference measured under other settings is not kept.
+std::string probe_settings(ft::ProbeSection section) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  ConfigWriter writer(out);
+  section.visit(writer);
+  out << YAML::EndMap;
+  return out.c_str();
+}
+
+}  // namespace
+
 nlohmann::json PretrainTask::data_state() const {
   auto state = loader_->cursor().to_json();
   state["evaluations"] = evaluations_;
-  if (probe_reference_) state["probe_random_init"] = probe_reference_->to_json();
+  if (probe_reference_) {
+    state["probe_random_init"] = probe_reference_->to_json();
+    state["probe_settings"] = probe_settings(config_.eval.probe);
+  }
   return state;
 }
 
@@ -137,7 +154,8 @@ void PretrainTask::restore_data_state(const nlohmann::json& state) {
   loader_->restore(data::LoaderCursor::from_json(state));
   // Checkpoints from before the probe have neither: counted from here, measured when needed.
   evaluations_ = state.value("evaluations", std::int64_t{0});
-  if (state.contains("probe_random_init")) probe_reference_ = ft::ProbeResult::from_json(state["probe_random_init"]);
+  if (state.contains("probe_random_init") && state.value("probe_settings", "") == probe_settings(config_.eval.probe))
+    probe_reference_ = ft::ProbeResult::from_json(state["probe_random_init"]);
 }
 
 std::int64_t PretrainTask::steps_per_epoch() const {

@@ -237,3 +237,28 @@ TEST_CASE("eval.probe: a missing file or a bad row stops the run before it start
   REQUIRE(missing.size() == 1);
   CHECK_THAT(missing[0], Catch::Contains("eval.probe.train") && Catch::Contains("nowhere.tsv"));
 }
+
+TEST_CASE("eval.probe: a reference measured under other probe settings is measured again on resume", "[pretrain][probe]") {
+  const auto dir = test::temp_dir("probe-changed");
+  auto overrides = probe_overrides(dir + "/probe", "linear");
+  auto with = [&](const std::string& per_class) {
+    auto o = overrides;
+    o.push_back("eval.probe.labels_per_class=" + per_class);
+    return test::tiny_run_config(dir, o);
+  };
+  auto all = with("0");
+  all.run.output_dir = dir + "/all";
+  REQUIRE(run(all).steps == 6);
+  const auto expected = records(dir + "/all", "eval").at(6)["probe_accuracy_random_init"];
+
+  auto few = with("2");
+  few.run.output_dir = dir + "/changed";
+  few.training.session_steps = 4;  // probed at step 3 with 2 examples per class
+  REQUIRE(run(few).steps == 4);
+  const auto stale = records(dir + "/changed", "eval").at(3)["probe_accuracy_random_init"];
+  REQUIRE(stale != expected);  // the settings matter, so keeping it would be wrong
+  auto resumed = with("0");
+  resumed.run.output_dir = dir + "/changed";
+  REQUIRE(run(resumed, train::find_latest_checkpoint(resumed.run.output_dir)).steps == 6);
+  REQUIRE(records(dir + "/changed", "eval").at(6)["probe_accuracy_random_init"] == expected);
+}
