@@ -26,14 +26,18 @@ std::pair<torch::Tensor, torch::Tensor> blobs(std::uint64_t seed) {
   return {x, y};
 }
 
-model::BertConfig tiny_encoder_config() {
+// An L2 H32 encoder over BERT's uncased vocabulary, initialised from `seed`.
+model::BertModel tiny_encoder(std::uint64_t seed) {
   auto c = model::BertConfig::preset("tiny");
   c.vocab_size = 30522;
   c.hidden_size = 32;
   c.num_attention_heads = 2;
   c.intermediate_size = 64;
   c.max_position_embeddings = 64;
-  return c;
+  torch::manual_seed(seed);
+  model::BertModel encoder(c);
+  model::init_bert_weights(*encoder, c);
+  return encoder;
 }
 
 struct ProbeSetup {
@@ -123,10 +127,7 @@ TEST_CASE("probe data: labels_per_class subsets train, a dev label never seen in
 TEST_CASE("a probe leaves the encoder's weights, its mode and every random generator as they were", "[probe]") {
   ProbeSetup s;
   const auto data = ft::load_probe_data(s.section, *s.tokenizer);
-  const auto config = tiny_encoder_config();
-  torch::manual_seed(1);
-  model::BertModel encoder(config);
-  model::init_bert_weights(*encoder, config);
+  auto encoder = tiny_encoder(1);
   encoder->train();
   const auto before = weights_of(*encoder);
 
@@ -155,10 +156,7 @@ TEST_CASE("a probe leaves the encoder's weights, its mode and every random gener
 TEST_CASE("mean-pooled features ignore padding", "[probe]") {
   ProbeSetup s;
   const auto data = ft::load_probe_data(s.section, *s.tokenizer);
-  const auto config = tiny_encoder_config();
-  torch::manual_seed(2);
-  model::BertModel encoder(config);
-  model::init_bert_weights(*encoder, config);
+  auto encoder = tiny_encoder(2);
   encoder->eval();
   // Batched (padded to the longest of 60) vs one example at a time (no padding).
   const auto batched = ft::mean_pooled_features(encoder, data.train, data.pad_id, torch::kCPU, 64);
