@@ -9,6 +9,7 @@
 #include "bench/measure.h"
 #include "model/bert_for_pretraining.h"
 #include "model/flops.h"
+#include "model/fused/fused_ops.h"
 #include "model/init_weights.h"
 #include "train/grad_clip.h"
 #include "train/optimizer.h"
@@ -79,11 +80,13 @@ void run_train_bench(const TrainBenchOptions& o) {
   if (o.seq > config.max_position_embeddings)
     bf::fail("--seq " + std::to_string(o.seq) + " exceeds the preset's max_position_embeddings");
 
-  std::printf("bench train: preset %s (L%lld H%lld I%lld V%lld), batch %lld x seq %lld, %s, %s, %d threads\n",
+  model::set_fused_kernels(!o.unfused);
+  std::printf("bench train: preset %s (L%lld H%lld I%lld V%lld), batch %lld x seq %lld, %s, %s, %d threads%s\n",
               o.preset.c_str(), static_cast<long long>(config.num_hidden_layers),
               static_cast<long long>(config.hidden_size), static_cast<long long>(config.intermediate_size),
               static_cast<long long>(config.vocab_size), static_cast<long long>(o.batch),
-              static_cast<long long>(o.seq), o.precision.c_str(), device.str().c_str(), at::get_num_threads());
+              static_cast<long long>(o.seq), o.precision.c_str(), device.str().c_str(), at::get_num_threads(),
+              o.unfused ? ", unfused" : "");
   const auto peaks = measure_gemm_peaks(device);
 
   torch::manual_seed(1234);
@@ -170,6 +173,7 @@ void run_train_bench(const TrainBenchOptions& o) {
                         {"device", device.str()},
                         {"threads", at::get_num_threads()},
                         {"all_position_logits", o.all_positions},
+                        {"fused_kernels", !o.unfused},
                         {"steps", o.steps},
                         {"median_step_s", step_s},
                         {"forward_s", median(times.forward)},

@@ -16,6 +16,7 @@ struct TrainBenchOptions {
   int warmup = 2;
   std::string device = "auto";
   bool all_positions = false;
+  bool unfused = false;  // LibTorch's ops instead of the fused CPU kernels (before/after)
   std::string profile;
   std::string json;
 };

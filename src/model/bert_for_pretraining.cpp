@@ -1,4 +1,5 @@
 #include "model/bert_for_pretraining.h"
+#include "model/fused/fused_ops.h"
 
 #include "util/error.h"
 
@@ -56,13 +57,11 @@ PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, b
   if (logits_for_loss.defined()) {
     out.mlm_count = labels_for_loss.size(0);
     // The loss is taken in fp32 whatever the compute dtype.
-    auto sum = torch::nn::functional::cross_entropy(
-        logits_for_loss.to(torch::kFloat32), labels_for_loss,
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    auto [sum, correct] = cross_entropy_sum(logits_for_loss, labels_for_loss);
     const double denom = in.mlm_denominator > 0 ? in.mlm_denominator : std::max<std::int64_t>(out.mlm_count, 1);
     out.mlm_loss = sum / denom;
     out.mlm_loss_sum = sum.detach();
-    out.mlm_correct = logits_for_loss.detach().argmax(-1).eq(labels_for_loss).sum();
+    out.mlm_correct = correct;
     total = out.mlm_loss;
   }
 

@@ -9,13 +9,6 @@
 namespace bf::model {
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 std::uint64_t draw_seed() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -26,8 +19,7 @@ std::uint64_t draw_seed() {
 // two 32-bit decisions.
 torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
   auto mask = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::Contiguous));
-  const std::uint64_t seed = draw_seed();
-  const auto threshold = static_cast<std::uint64_t>(p * 4294967296.0);  // drop when below
+  const auto draw = draw_dropout(p);
   const std::int64_t n = mask.numel();
   const std::int64_t pairs = (n + 1) / 2;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, mask.scalar_type(), "bf_dropout_mask", [&] {
@@ -36,9 +28,9 @@ torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
     const auto drop = static_cast<scalar_t>(0);
     at::parallel_for(0, pairs, 1 << 14, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::uint64_t h = splitmix64(seed + static_cast<std::uint64_t>(i));
-        out[2 * i] = (h & 0xffffffffULL) < threshold ? drop : keep;
-        if (2 * i + 1 < n) out[2 * i + 1] = (h >> 32) < threshold ? drop : keep;
+        const std::uint64_t h = fused::splitmix64(draw.seed + static_cast<std::uint64_t>(i));
+        out[2 * i] = (h & 0xffffffffULL) < draw.threshold ? drop : keep;
+        if (2 * i + 1 < n) out[2 * i + 1] = (h >> 32) < draw.threshold ? drop : keep;
       }
     });
   });
@@ -46,6 +38,14 @@ torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
 }
 
 }  // namespace
+
+fused::DropoutDraw draw_dropout(double p) {
+  fused::DropoutDraw d;
+  d.seed = draw_seed();
+  d.threshold = static_cast<std::uint64_t>(p * 4294967296.0);  // drop when below
+  d.keep_scale = static_cast<float>(1.0 / (1.0 - p));
+  return d;
+}
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;

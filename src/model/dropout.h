@@ -10,8 +10,15 @@
 // torch::dropout.
 #include <torch/torch.h>
 
+#include "model/fused/kernels.h"
+
 namespace bf::model {
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training);
+
+// One draw of the mask's seed from the default CPU generator, with p's
+// threshold: what dropout() uses, for the fused kernels that apply the same
+// mask inside a larger pass (model/fused/) and regenerate it in backward.
+fused::DropoutDraw draw_dropout(double p);
 
 }  // namespace bf::model

@@ -1,5 +1,5 @@
 #include "model/self_attention.h"
-#include "model/dropout.h"
+#include "model/fused/fused_ops.h"
 
 #include <cmath>
 
@@ -13,8 +13,9 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
 }
 
 // Scores scaled inside the GEMM (beta 0: the zero input is never read), then
-// the [B, 1, 1, S] mask added in place by broadcasting, so no [B, heads, S, S]
-// mask is ever materialised; dropout from bertforge's counter-based masks.
+// mask, softmax and dropout (bertforge's counter-based masks) in one pass
+// (fused/fused_ops.h); the [B, 1, 1, S] mask is never broadcast into a
+// [B, heads, S, S] tensor.
 torch::Tensor BertSelfAttentionImpl::seeded_attention(const torch::Tensor& q, const torch::Tensor& k,
                                                       const torch::Tensor& v, const torch::Tensor& additive_mask,
                                                       bool dropout_active) const {
@@ -25,10 +26,9 @@ torch::Tensor BertSelfAttentionImpl::seeded_attention(const torch::Tensor& q, co
   auto k3 = k.reshape({batch * heads_, seq, head_dim_});
   auto scores = torch::baddbmm(torch::zeros({1, 1, 1}, q3.options()), q3, k3.transpose(1, 2), /*beta=*/0.0,
                                /*alpha=*/scale);
-  scores.view({batch, heads_, seq, seq}).add_(additive_mask.to(scores.scalar_type()));
-  auto probs = torch::softmax(scores, -1);
-  probs = bf::model::dropout(probs, dropout_, dropout_active);
-  return torch::bmm(probs, v.reshape({batch * heads_, seq, head_dim_})).view({batch, heads_, seq, head_dim_});
+  auto probs = masked_softmax_dropout(scores.view({batch, heads_, seq, seq}), additive_mask, dropout_, dropout_active);
+  return torch::bmm(probs.view({batch * heads_, seq, seq}), v.reshape({batch * heads_, seq, head_dim_}))
+      .view({batch, heads_, seq, head_dim_});
 }
 
 torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask) {
@@ -62,8 +62,7 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  auto x = bf::model::dropout(dense->forward(attended), dropout_, is_training());
-  return LayerNorm->forward(x + residual);
+  return dropout_add_layer_norm(dense->forward(attended), residual, dropout_, is_training(), LayerNorm);
 }
 
 BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {

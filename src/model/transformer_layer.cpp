@@ -1,5 +1,5 @@
 #include "model/transformer_layer.h"
-#include "model/dropout.h"
+#include "model/fused/fused_ops.h"
 
 #include "model/activation.h"
 
@@ -18,8 +18,7 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  auto y = bf::model::dropout(dense->forward(x), dropout_, is_training());
-  return LayerNorm->forward(y + residual);
+  return dropout_add_layer_norm(dense->forward(x), residual, dropout_, is_training(), LayerNorm);
 }
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c) {

@@ -1,0 +1,241 @@
+#include "model/fused/fused_ops.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "model/dropout.h"
+#include "model/fused/kernels.h"
+
+namespace bf::model {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+std::atomic<bool> fused_on{true};
+
+bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
+  if (!fused_on.load(std::memory_order_relaxed) || at::autocast::is_cpu_enabled()) return false;
+  for (const auto* t : tensors)
+    if (!t->defined() || !t->device().is_cpu() || t->scalar_type() != torch::kFloat) return false;
+  return true;
+}
+
+// Whether autograd will want a backward of an op on these inputs.
+bool wants_grad(std::initializer_list<const torch::Tensor*> inputs) {
+  if (!torch::GradMode::is_enabled()) return false;
+  for (const auto* t : inputs)
+    if (t->requires_grad()) return true;
+  return false;
+}
+
+// Rows per task of at::parallel_for: about 16 K elements.
+std::int64_t grain_rows(std::int64_t cols) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(cols, 1)); }
+
+fused::DropoutDraw maybe_draw(double p, bool training) {
+  return training && p > 0.0 ? draw_dropout(p) : fused::DropoutDraw{};
+}
+
+// The draw travels from forward to backward in the context (the seed's bits
+// as an int64).
+void save_draw(AutogradContext* ctx, const fused::DropoutDraw& d) {
+  ctx->saved_data["seed"] = static_cast<std::int64_t>(d.seed);
+  ctx->saved_data["threshold"] = static_cast<std::int64_t>(d.threshold);
+  ctx->saved_data["keep_scale"] = static_cast<double>(d.keep_scale);
+}
+
+fused::DropoutDraw load_draw(AutogradContext* ctx) {
+  fused::DropoutDraw d;
+  d.seed = static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt());
+  d.threshold = static_cast<std::uint64_t>(ctx->saved_data["threshold"].toInt());
+  d.keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+  return d;
+}
+
+struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& y, const torch::Tensor& residual,
+                               const torch::Tensor& gamma, const torch::Tensor& beta, double p, bool training,
+                               double eps, bool keep) {
+    auto yc = y.contiguous();
+    auto rc = residual.contiguous();
+    auto g = gamma.contiguous();
+    auto b = beta.contiguous();
+    fused::LayerNormArgs a{g.data_ptr<float>(), b.data_ptr<float>(), static_cast<float>(eps), g.numel(),
+                           maybe_draw(p, training)};
+    const std::int64_t rows = a.cols ? yc.numel() / a.cols : 0;
+    auto out = torch::empty_like(yc);
+    // Without gradients (evaluation, predict) z is not kept: out holds it first.
+    auto z = keep ? torch::empty_like(yc) : out;
+    auto mean = torch::empty({rows}, yc.options());
+    auto rstd = torch::empty({rows}, yc.options());
+    const float *yp = yc.data_ptr<float>(), *rp = rc.data_ptr<float>();
+    float *zp = z.data_ptr<float>(), *op = out.data_ptr<float>();
+    float *mp = mean.data_ptr<float>(), *sp = rstd.data_ptr<float>();
+    at::parallel_for(0, rows, grain_rows(a.cols), [&](std::int64_t begin, std::int64_t end) {
+      fused::dropout_add_layer_norm_forward(yp, rp, a, zp, op, mp, sp, begin, end);
+    });
+    if (!keep) return out;
+    ctx->save_for_backward({z, mean, rstd, g});
+    save_draw(ctx, a.dropout);
+    ctx->saved_data["eps"] = eps;
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &z = saved[0], &mean = saved[1], &rstd = saved[2], &gamma = saved[3];
+    const auto grad_out = grads[0].contiguous();
+    fused::LayerNormArgs a{gamma.data_ptr<float>(), nullptr, static_cast<float>(ctx->saved_data["eps"].toDouble()),
+                           gamma.numel(), load_draw(ctx)};
+    const std::int64_t cols = a.cols;
+    const std::int64_t rows = cols ? z.numel() / cols : 0;
+    auto grad_z = torch::empty_like(z);
+    // Without dropout both inputs get the same gradient.
+    auto grad_y = a.dropout.active() ? torch::empty_like(z) : grad_z;
+    // gamma's and beta's gradients: one partial sum per block of rows (blocks
+    // fixed, not per thread), added in block order: the same bits on any
+    // number of threads.
+    constexpr std::int64_t kBlock = 32;
+    const std::int64_t blocks = (rows + kBlock - 1) / kBlock;
+    auto partial = torch::zeros({blocks, 2, cols}, z.options());
+    const float *gp = grad_out.data_ptr<float>(), *zp = z.data_ptr<float>();
+    const float *mp = mean.data_ptr<float>(), *sp = rstd.data_ptr<float>();
+    float *dz = grad_z.data_ptr<float>(), *dy = grad_y.data_ptr<float>(), *pp = partial.data_ptr<float>();
+    at::parallel_for(0, blocks, std::max<std::int64_t>(1, grain_rows(cols) / kBlock),
+                     [&](std::int64_t begin, std::int64_t end) {
+                       for (std::int64_t k = begin; k < end; ++k)
+                         fused::dropout_add_layer_norm_backward(gp, zp, mp, sp, a, dz, dy, pp + k * 2 * cols,
+                                                                pp + (k * 2 + 1) * cols, k * kBlock,
+                                                                std::min(rows, (k + 1) * kBlock));
+                     });
+    auto sums = torch::zeros({2, cols}, z.options());
+    float* total = sums.data_ptr<float>();
+    for (std::int64_t k = 0; k < blocks; ++k)
+      for (std::int64_t j = 0; j < 2 * cols; ++j) total[j] += pp[k * 2 * cols + j];
+    return {grad_y, grad_z, sums[0], sums[1], torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& scores, const torch::Tensor& mask, double p,
+                               bool training) {
+    auto sc = scores.contiguous();
+    const std::int64_t batch = sc.size(0), cols = sc.size(-1);
+    auto m = mask.reshape({batch, cols}).contiguous();
+    fused::SoftmaxArgs a{m.data_ptr<float>(), sc.size(1) * sc.size(2), cols, maybe_draw(p, training)};
+    const std::int64_t rows = sc.numel() / std::max<std::int64_t>(cols, 1);
+    auto probs = torch::empty_like(sc);
+    auto dropped = a.dropout.active() ? torch::empty_like(sc) : probs;
+    const float* sp = sc.data_ptr<float>();
+    float *pp = probs.data_ptr<float>(), *dp = dropped.data_ptr<float>();
+    at::parallel_for(0, rows, grain_rows(cols), [&](std::int64_t begin, std::int64_t end) {
+      fused::masked_softmax_dropout_forward(sp, a, pp, dp, begin, end);
+    });
+    ctx->save_for_backward({probs});
+    save_draw(ctx, a.dropout);
+    return dropped;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto probs = ctx->get_saved_variables()[0];
+    const auto grad = grads[0].contiguous();
+    const std::int64_t cols = probs.size(-1);
+    fused::SoftmaxArgs a{nullptr, 1, cols, load_draw(ctx)};
+    auto grad_scores = torch::empty_like(probs);
+    const float *gp = grad.data_ptr<float>(), *pp = probs.data_ptr<float>();
+    float* out = grad_scores.data_ptr<float>();
+    at::parallel_for(0, probs.numel() / std::max<std::int64_t>(cols, 1), grain_rows(cols),
+                     [&](std::int64_t begin, std::int64_t end) {
+                       fused::masked_softmax_dropout_backward(gp, pp, a, out, begin, end);
+                     });
+    return {grad_scores, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& labels) {
+    auto x = logits.contiguous();
+    auto y = labels.contiguous();
+    const std::int64_t rows = x.size(0), cols = x.size(1);
+    auto loss = torch::empty({rows}, x.options());
+    auto top = torch::empty({rows}, x.options());
+    auto logs = torch::empty({rows}, x.options());
+    auto correct = torch::empty({rows}, x.options());
+    const float* xp = x.data_ptr<float>();
+    const std::int64_t* yp = y.data_ptr<std::int64_t>();
+    float *lp = loss.data_ptr<float>(), *tp = top.data_ptr<float>(), *sp = logs.data_ptr<float>();
+    float* cp = correct.data_ptr<float>();
+    at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
+      fused::cross_entropy_forward(xp, yp, cols, lp, tp, sp, cp, begin, end);
+    });
+    // Row order, in double: the same sum on any thread count.
+    double total = 0, right = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      total += lp[r];
+      right += cp[r];
+    }
+    ctx->save_for_backward({x, y, top, logs});
+    auto count = torch::tensor(static_cast<std::int64_t>(right));
+    ctx->mark_non_differentiable({count});
+    return {torch::tensor(static_cast<float>(total)), count};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &y = saved[1], &top = saved[2], &logs = saved[3];
+    const std::int64_t rows = x.size(0), cols = x.size(1);
+    const float scale = grads[0].item<float>();
+    auto grad = torch::empty_like(x);
+    const float *xp = x.data_ptr<float>(), *tp = top.data_ptr<float>(), *sp = logs.data_ptr<float>();
+    const std::int64_t* yp = y.data_ptr<std::int64_t>();
+    float* gp = grad.data_ptr<float>();
+    at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
+      fused::cross_entropy_backward(xp, yp, tp, sp, scale, cols, gp, begin, end);
+    });
+    return {grad, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+void set_fused_kernels(bool on) { fused_on.store(on); }
+bool fused_kernels_enabled() { return fused_on.load(); }
+
+torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
+                                     torch::nn::LayerNorm& layer_norm) {
+  const auto& gamma = layer_norm->weight;
+  const auto& beta = layer_norm->bias;
+  const bool fits = p < 1.0 && y.sizes() == residual.sizes() && gamma.dim() == 1 && y.size(-1) == gamma.size(0);
+  if (!fits || !fusable({&y, &residual, &gamma, &beta}))
+    return layer_norm->forward(bf::model::dropout(y, p, training) + residual);
+  return DropoutAddLayerNorm::apply(y, residual, gamma, beta, p, training, layer_norm->options.eps(),
+                                    wants_grad({&y, &residual, &gamma, &beta}));
+}
+
+torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
+                                     bool training) {
+  const bool fits = p < 1.0 && scores.dim() == 4 && additive_mask.numel() == scores.size(0) * scores.size(3);
+  if (!fits || !fusable({&scores, &additive_mask})) {
+    // In place: no second [B, heads, S, S] tensor (the mask broadcasts).
+    auto masked = scores.add_(additive_mask.to(scores.scalar_type()));
+    return bf::model::dropout(torch::softmax(masked, -1), p, training);
+  }
+  return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training);
+}
+
+std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const bool fits = logits.dim() == 2 && labels.dim() == 1 && labels.scalar_type() == torch::kLong &&
+                    labels.size(0) == logits.size(0) && labels.device().is_cpu();
+  if (!fits || !fusable({&logits})) {
+    auto sum = torch::nn::functional::cross_entropy(
+        logits.to(torch::kFloat32), labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    return {sum, logits.detach().argmax(-1).eq(labels).sum()};
+  }
+  auto out = CrossEntropySum::apply(logits, labels);
+  return {out[0], out[1]};
+}
+
+}  // namespace bf::model

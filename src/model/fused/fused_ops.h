@@ -1,0 +1,39 @@
+#pragma once
+// The elementwise chains of a BERT layer (and the MLM loss) as single passes on CPU in fp32
+// (kernels.h), each with its own backward, and the unfused LibTorch ops
+// everywhere else (CUDA, bf16 autocast, other activations). Both paths draw
+// the dropout mask the same way (model/dropout.h), so switching fusion off
+// changes only rounding.
+//
+// What fusion saves per layer: the dropout masks are never stored (backward
+// regenerates them from their seed), the attention mask, softmax and dropout
+// read the scores once, and the residual add feeds LayerNorm in the same
+// pass.
+#include <torch/torch.h>
+
+#include <utility>
+
+namespace bf::model {
+
+// Fusion on or off for the whole process (default on); `bench train
+// --unfused` and the equality tests switch it off.
+void set_fused_kernels(bool on);
+bool fused_kernels_enabled();
+
+// LayerNorm(dropout(y) + residual), as BertSelfOutput and BertOutput end.
+torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
+                                     torch::nn::LayerNorm& layer_norm);
+
+// dropout(softmax(scores + mask)): scores [B, heads, S, S], additive mask
+// [B, 1, 1, S]. On the unfused path the mask is added into scores in place.
+torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
+                                     bool training);
+
+// The summed cross-entropy of rows of logits [M, V] against labels [M]
+// (negative labels ignored) and how many rows argmax gets right, the loss in
+// fp32 whatever the logits' dtype. Fused on CPU fp32: one pass over the
+// logits forward (max, log-sum-exp, argmax check), one backward (softmax
+// minus the label), with no log-probabilities stored.
+std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace bf::model

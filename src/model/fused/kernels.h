@@ -1,0 +1,93 @@
+#pragma once
+// Single-pass CPU kernels for the elementwise chains of a BERT layer, in the
+// manner of train/adamw_kernel.h: plain C++ without torch, compiled without
+// FMA contraction or math errno (CMakeLists.txt) and cloned by GCC for
+// AVX-512 and AVX2, so every clone rounds alike. Callers split rows over
+// threads (fused_ops.cpp); each call handles the rows it is given.
+//
+// Row sums run in 16 lanes then add the lanes in a fixed order: vectorised,
+// and the same numbers for any thread count and any of the clones.
+#include <cstdint>
+
+namespace bf::model::fused {
+
+// The counter-based hash of model/dropout.h: element i of a tensor is
+// dropped when half (i % 2) of splitmix64(seed + i / 2) is below threshold.
+inline std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct DropoutDraw {
+  std::uint64_t seed = 0;
+  std::uint64_t threshold = 0;  // p * 2^32; 0 keeps every element
+  float keep_scale = 1.0f;      // 1 / (1 - p), rounded to fp32 as the unfused mask is
+  bool active() const { return threshold != 0; }
+};
+
+// The multiplier of element `index`: 0 or keep_scale.
+inline float dropout_factor(const DropoutDraw& d, std::int64_t index) {
+  const std::uint64_t h = splitmix64(d.seed + static_cast<std::uint64_t>(index) / 2);
+  const std::uint64_t bits = (index & 1) ? (h >> 32) : (h & 0xffffffffULL);
+  return bits < d.threshold ? 0.0f : d.keep_scale;
+}
+
+// --- LayerNorm(dropout(y) + residual) -----------------------------------
+// Rows [row_begin, row_end) of `cols`; dropout indices count from the start
+// of the tensor (row * cols + column), as the unfused mask's do. Writes
+// z = dropout(y) + residual (kept for backward; may be the same buffer as
+// out when it is not), out, and per-row mean and 1/std.
+struct LayerNormArgs {
+  const float* gamma;
+  const float* beta;
+  float eps;
+  std::int64_t cols;
+  DropoutDraw dropout;
+};
+void dropout_add_layer_norm_forward(const float* y, const float* residual, const LayerNormArgs& a, float* z,
+                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
+                                    std::int64_t row_end);
+// From grad_out: grad_z (the residual's gradient), grad_y (grad_z through the
+// same dropout mask; may alias grad_z's storage only when dropout is off, and
+// may be null then), and this row range's sums of grad_out * normalised and of
+// grad_out, added into grad_gamma and grad_beta (length cols).
+void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
+                                     const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
+                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end);
+
+// --- attention: softmax(scores + mask), then dropout ---------------------
+// Rows [row_begin, row_end) of `cols` keys; row r uses mask row
+// r / rows_per_mask (the [B, 1, 1, S] additive mask, one row per sequence).
+// probs is kept for backward; dropped = dropout(probs) is written when the
+// dropout is active (else it is not touched: the output is probs).
+struct SoftmaxArgs {
+  const float* mask;
+  std::int64_t rows_per_mask;
+  std::int64_t cols;
+  DropoutDraw dropout;
+};
+void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
+                                    std::int64_t row_begin, std::int64_t row_end);
+// grad_scores = probs * (g - sum(g * probs)), g = dropout(grad_dropped).
+void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
+                                     float* grad_scores, std::int64_t row_begin, std::int64_t row_end);
+
+// --- cross-entropy over rows of `cols` logits (the MLM head) -------------
+// Per row: loss = log_sum - (x[label] - max) with log_sum = log(sum(e^(x -
+// max))), rounded in LibTorch's log_softmax order (0 where label < 0,
+// ignored); max and log_sum kept for backward; correct = 1 where the label is
+// the first index of the row's maximum (argmax's answer), else 0.
+void cross_entropy_forward(const float* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
+                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                           std::int64_t row_end);
+// grad = scale * (softmax(x) - onehot(label)) per row (0 for ignored rows).
+void cross_entropy_backward(const float* logits, const std::int64_t* labels, const float* row_max,
+                            const float* log_sum, float scale, std::int64_t cols, float* grad,
+                            std::int64_t row_begin, std::int64_t row_end);
+
+// The vectorisable exp of these kernels (exposed for its test).
+float exp_approx(float x);
+
+}  // namespace bf::model::fused

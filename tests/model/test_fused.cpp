@@ -1,0 +1,231 @@
+#include <ATen/Parallel.h>
+#include <torch/torch.h>  // before Catch: its CHECK must replace glog's
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+
+#include "model/bert_config.h"
+#include "model/bert_for_pretraining.h"
+#include "model/fused/fused_ops.h"
+#include "model/fused/kernels.h"
+#include "model/init_weights.h"
+
+namespace {
+
+// Fusion off inside a scope, back on at its end (also when a CHECK throws).
+struct Unfused {
+  Unfused() { bf::model::set_fused_kernels(false); }
+  ~Unfused() { bf::model::set_fused_kernels(true); }
+};
+
+struct Run {
+  torch::Tensor out;
+  std::vector<torch::Tensor> grads;
+};
+
+// out = f(inputs) from fresh leaf copies, the default generator at `seed`
+// (so both paths draw the same dropout seed), backward of a fixed random
+// projection of out.
+Run run(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
+        const std::vector<torch::Tensor>& inputs, std::uint64_t seed) {
+  std::vector<torch::Tensor> leaves;
+  for (const auto& t : inputs) leaves.push_back(t.detach().clone().requires_grad_(t.is_floating_point()));
+  torch::manual_seed(seed);
+  auto out = f(leaves);
+  auto weights = torch::randn(out.sizes(), torch::TensorOptions().dtype(out.scalar_type()));
+  (out * weights).sum().backward();
+  Run r{out.detach(), {}};
+  for (const auto& l : leaves) r.grads.push_back(l.grad());
+  return r;
+}
+
+Run fused_and_unfused(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
+                      const std::vector<torch::Tensor>& inputs, Run& unfused) {
+  {
+    Unfused off;
+    unfused = run(f, inputs, 77);
+  }
+  return run(f, inputs, 77);
+}
+
+void check_close(const torch::Tensor& a, const torch::Tensor& b, double rtol, double atol) {
+  REQUIRE(a.sizes() == b.sizes());
+  const auto excess = ((a - b).abs() - (atol + rtol * b.abs())).max().item<double>();
+  INFO("largest excess over the tolerance: " << excess);
+  CHECK(excess <= 0.0);
+}
+
+void check_same_run(const Run& fused, const Run& unfused, double rtol, double atol) {
+  check_close(fused.out, unfused.out, rtol, atol);
+  REQUIRE(fused.grads.size() == unfused.grads.size());
+  for (std::size_t i = 0; i < fused.grads.size(); ++i) {
+    if (!unfused.grads[i].defined()) continue;
+    INFO("gradient of input " << i);
+    REQUIRE(fused.grads[i].defined());
+    check_close(fused.grads[i], unfused.grads[i], rtol, atol);
+  }
+}
+
+// The same bits on 1, 2 and 3 threads.
+void check_thread_count_invariant(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
+                                  const std::vector<torch::Tensor>& inputs) {
+  const int threads = at::get_num_threads();
+  std::vector<Run> runs;
+  for (int t : {1, 2, 3}) {
+    at::set_num_threads(t);
+    runs.push_back(run(f, inputs, 5));
+  }
+  at::set_num_threads(threads);
+  for (std::size_t k = 1; k < runs.size(); ++k) {
+    CHECK(runs[k].out.equal(runs[0].out));
+    for (std::size_t i = 0; i < runs[0].grads.size(); ++i)
+      if (runs[0].grads[i].defined()) CHECK(runs[k].grads[i].equal(runs[0].grads[i]));
+  }
+}
+
+torch::Tensor padding_mask(std::int64_t batch, std::int64_t seq) {
+  auto keep = torch::ones({batch, seq});
+  for (std::int64_t b = 0; b < batch; ++b) keep[b].narrow(0, seq - b % seq, b % seq).zero_();  // b padded keys
+  return ((1.0 - keep) * -10000.0).unsqueeze(1).unsqueeze(2);
+}
+
+}  // namespace
+
+TEST_CASE("fused kernels' exp is within fp32 rounding of libm's", "[model][fused]") {
+  double exp_rel = 0;
+  for (float x = -87.0f; x < 88.0f; x += 0.0173f) {
+    const double e = std::exp(static_cast<double>(x));
+    exp_rel = std::max(exp_rel, std::fabs(bf::model::fused::exp_approx(x) - e) / e);
+  }
+  CHECK(exp_rel < 2.5e-7);  // about 2 ulp
+  CHECK(bf::model::fused::exp_approx(-100.0f) == 0.0f);
+  CHECK(std::isnan(bf::model::fused::exp_approx(NAN)));
+}
+
+TEST_CASE("dropout + residual + LayerNorm fused equals the separate ops, with the same dropout mask",
+          "[model][fused]") {
+  torch::manual_seed(2);
+  const std::vector<torch::Tensor> inputs{torch::randn({4, 9, 40}), torch::randn({4, 9, 40}) * 3,
+                                          1 + 0.1 * torch::randn({40}), 0.1 * torch::randn({40})};
+  for (double p : {0.0, 0.1, 0.5}) {
+    INFO("p = " << p);
+    // The module's parameters are the leaves 2 and 3 themselves.
+    auto g = [p](const std::vector<torch::Tensor>& in) {
+      torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
+      ln->weight = in[2];
+      ln->bias = in[3];
+      return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
+    };
+    Run unfused;
+    auto fused = fused_and_unfused(g, inputs, unfused);
+    check_same_run(fused, unfused, 1e-5, 1e-5);
+    // The same elements dropped: y's gradient is zero exactly where the unfused one is.
+    CHECK(fused.grads[0].eq(0).equal(unfused.grads[0].eq(0)));
+    if (p > 0) CHECK(fused.grads[0].eq(0).any().item<bool>());
+    check_thread_count_invariant(g, inputs);
+  }
+}
+
+TEST_CASE("attention mask + softmax + dropout fused equals the separate ops", "[model][fused]") {
+  torch::manual_seed(3);
+  const std::int64_t batch = 3, heads = 2, seq = 19;
+  const std::vector<torch::Tensor> inputs{torch::randn({batch, heads, seq, seq}) * 3, padding_mask(batch, seq)};
+  for (double p : {0.0, 0.1}) {
+    for (bool training : {true, false}) {
+      INFO("p = " << p << ", training " << training);
+      auto f = [p, training](const std::vector<torch::Tensor>& in) {
+        // The mask is data, as in the model: no gradient asked of it.
+        return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, training);
+      };
+      Run unfused;
+      auto fused = fused_and_unfused(f, inputs, unfused);
+      check_same_run(fused, unfused, 1e-5, 1e-6);
+      CHECK(fused.out.eq(0).equal(unfused.out.eq(0)));  // padded keys and dropped weights
+      check_thread_count_invariant(f, inputs);
+    }
+  }
+}
+
+TEST_CASE("a BERT training step with fused kernels equals one without them", "[model][fused]") {
+  auto config = bf::model::BertConfig::preset("tiny");
+  config.vocab_size = 101;
+  const std::int64_t batch = 3, seq = 16;
+  auto ids = torch::randint(5, config.vocab_size, {batch, seq});
+  auto attention = torch::ones({batch, seq}, torch::kLong);
+  attention[2].narrow(0, 10, 6).zero_();
+  auto step = [&](bool fused) {
+    bf::model::set_fused_kernels(fused);
+    torch::manual_seed(9);
+    auto net = bf::model::BertForPreTraining(config);
+    bf::model::init_bert_weights(*net, config);
+    net->train();  // dropout 0.1 on hidden states and attention
+    auto out = net->bert->forward(ids, torch::zeros_like(ids), attention).last_hidden_state;
+    out.pow(2).mean().backward();
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : net->parameters())
+      if (p.grad().defined()) grads.push_back(p.grad().clone());
+    bf::model::set_fused_kernels(true);
+    return std::make_pair(out.detach(), grads);
+  };
+  const auto [out_unfused, grads_unfused] = step(false);
+  const auto [out_fused, grads_fused] = step(true);
+  check_close(out_fused, out_unfused, 1e-4, 1e-5);
+  REQUIRE(grads_fused.size() == grads_unfused.size());
+  for (std::size_t i = 0; i < grads_fused.size(); ++i) {
+    INFO("parameter " << i);
+    check_close(grads_fused[i], grads_unfused[i], 1e-3, 1e-6);
+  }
+}
+
+TEST_CASE("MLM cross-entropy fused equals LibTorch's, with argmax's count of correct rows", "[model][fused]") {
+  torch::manual_seed(6);
+  auto logits = torch::randn({9, 101}) * 4;
+  logits[3].fill_(0.5);  // a tie everywhere: argmax is index 0
+  auto labels = torch::randint(0, 101, {9}, torch::kLong);
+  labels[3] = 0;
+  labels[5] = logits[5].argmax().item<std::int64_t>();  // surely right
+  auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::cross_entropy_sum(in[0], labels).first; };
+  Run unfused;
+  auto fused = fused_and_unfused(f, {logits}, unfused);
+  check_same_run(fused, unfused, 1e-5, 1e-6);
+  const auto expected_right = logits.argmax(-1).eq(labels).sum().item<std::int64_t>();
+  CHECK(bf::model::cross_entropy_sum(logits, labels).second.item<std::int64_t>() == expected_right);
+  CHECK(expected_right >= 2);
+  // A negative label is left out of the loss and gets no gradient.
+  auto ignored = labels.clone();
+  ignored[0] = -100;
+  auto x = logits.clone().requires_grad_();
+  auto [sum, right] = bf::model::cross_entropy_sum(x, ignored);
+  sum.backward();
+  CHECK(x.grad()[0].abs().sum().item<double>() == 0.0);
+  const auto rest = torch::nn::functional::cross_entropy(
+      logits.narrow(0, 1, 8), labels.narrow(0, 1, 8),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  CHECK(sum.item<double>() == Approx(rest.item<double>()).epsilon(1e-5));
+  check_thread_count_invariant(f, {logits});
+}
+
+TEST_CASE("fused ops in inference mode equal the unfused ones", "[model][fused]") {
+  torch::manual_seed(8);
+  auto y = torch::randn({2, 7, 40});
+  auto r = torch::randn({2, 7, 40});
+  torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
+  auto scores = torch::randn({2, 3, 7, 7});
+  auto mask = padding_mask(2, 7);
+  auto all = [&] {
+    c10::InferenceMode inference;
+    return std::vector<torch::Tensor>{bf::model::dropout_add_layer_norm(y, r, 0.1, false, ln),
+                                      bf::model::masked_softmax_dropout(scores.clone(), mask, 0.1, false)};
+  };
+  std::vector<torch::Tensor> unfused;
+  {
+    Unfused off;
+    unfused = all();
+  }
+  const auto fused = all();
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    INFO("op " << i);
+    check_close(fused[i], unfused[i], 1e-5, 1e-6);
+  }
+}
