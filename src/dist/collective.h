@@ -1,11 +1,13 @@
 #pragma once
 // What the trainer needs from the other processes of a data-parallel run:
-// gradients averaged, statistics summed, rank 0's tensors broadcast, rows
+// sums started for gradients (averaged by gradient_reducer.h), statistics summed, rank 0's tensors broadcast, rows
 // gathered. One process is the identity (single_process()); process_group.h
 // implements it on PyTorch's c10d process groups. The trainer only sees this
 // interface, so train/ never includes c10d.
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace bf::dist {
@@ -17,8 +19,14 @@ class Collective {
   virtual int world_size() const { return 1; }
   bool is_main() const { return rank() == 0; }
 
-  // Averages every rank's gradients in place (the mean, as PyTorch's DDP).
-  virtual void average_gradients(const std::vector<torch::Tensor>& grads) { (void)grads; }
+  // Starts summing a flat tensor over ranks in place; calling the returned
+  // function waits for it (gradient_reducer.h averages gradients with it).
+  virtual std::function<void()> start_sum(torch::Tensor flat) {
+    (void)flat;
+    return [] {};
+  }
+  // The size of the gradient buckets (distributed.bucket_mb).
+  virtual std::int64_t gradient_bucket_bytes() const { return std::int64_t{25} << 20; }
   // Sums each value over ranks, in place.
   virtual void sum(std::vector<double>& values) { (void)values; }
   // Overwrites every rank's tensors with rank 0's.

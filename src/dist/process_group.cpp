@@ -44,47 +44,13 @@ class ProcessGroupCollective : public dist::Collective {
   int rank() const override { return env_.rank; }
   int world_size() const override { return env_.world_size; }
 
-  void average_gradients(const std::vector<torch::Tensor>& grads) override {
-    torch::NoGradGuard no_grad;
-    // Flat buckets of consecutive gradients of one dtype and device: few,
-    // large messages, all in flight together on Gloo's threads.
-    struct Bucket {
-      std::vector<torch::Tensor> grads;
-      torch::Tensor flat;
-      Work work;
-    };
-    std::vector<Bucket> buckets;
-    std::int64_t bytes = 0;
-    for (const auto& g : grads) {
-      const auto b = static_cast<std::int64_t>(g.numel() * g.element_size());
-      const bool fits = !buckets.empty() && bytes + b <= bucket_bytes_ &&
-                        buckets.back().grads.front().scalar_type() == g.scalar_type() &&
-                        buckets.back().grads.front().device() == g.device();
-      if (!fits) {
-        buckets.emplace_back();
-        bytes = 0;
-      }
-      buckets.back().grads.push_back(g);
-      bytes += b;
-    }
-    for (auto& bucket : buckets) {
-      std::vector<torch::Tensor> views;
-      for (const auto& g : bucket.grads) views.push_back(g.reshape({-1}));
-      bucket.flat = torch::cat(views);
-      std::vector<torch::Tensor> io{bucket.flat};
-      bucket.work = pg_->allreduce(io);
-    }
-    const double scale = 1.0 / env_.world_size;
-    for (auto& bucket : buckets) {
-      wait(bucket.work, "gradient all-reduce");
-      bucket.flat.mul_(scale);
-      std::int64_t offset = 0;
-      for (auto& g : bucket.grads) {
-        g.copy_(bucket.flat.narrow(0, offset, g.numel()).view_as(g));
-        offset += g.numel();
-      }
-    }
+  std::function<void()> start_sum(torch::Tensor flat) override {
+    std::vector<torch::Tensor> io{flat};
+    auto work = pg_->allreduce(io);
+    return [this, work] { wait(work, "gradient all-reduce"); };
   }
+
+  std::int64_t gradient_bucket_bytes() const override { return bucket_bytes_; }
 
   void sum(std::vector<double>& values) override {
     if (values.empty()) return;

@@ -1,8 +1,9 @@
 #pragma once
 // A dist::Collective on PyTorch's c10d: rendezvous through a TCPStore on
 // MASTER_ADDR:MASTER_PORT (rank 0 serves it), then ProcessGroupGloo on CPU or
-// ProcessGroupNCCL on CUDA (when built against a CUDA LibTorch). Gradients
-// are averaged in flat buckets, every bucket's all-reduce in flight at once.
+// ProcessGroupNCCL on CUDA (when built against a CUDA LibTorch). Gradient
+// buckets are summed asynchronously (gradient_reducer.h starts them during
+// backward).
 // Every collective has the configured timeout, and any failure (a rank died,
 // a timeout) becomes an error that ends this rank: no hang forever.
 #include <memory>

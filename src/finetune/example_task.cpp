@@ -81,7 +81,7 @@ void ExampleTask::begin_step(std::int64_t micro_batches) {
   for (std::int64_t i = 0; i < micro_batches; ++i) {
     const auto global = next_batch();
     // The step's weight counts every rank's examples: each rank's loss is
-    // then its share of one global mean (see Collective::average_gradients).
+    // then its share of one global mean (see dist::GradientReducer).
     for (auto e : global) step_weight_ += weights_.empty() ? 1.0 : weights_[static_cast<std::size_t>(e)];
     std::vector<std::int64_t> mine;
     for (std::size_t k = rank; k < global.size(); k += world) {

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "dist/gradient_reducer.h"
 #include "io/hf_model.h"
 #include "train/best_tracker.h"
 #include "train/checkpoint.h"
@@ -72,6 +73,7 @@ struct Trainer::Impl {
   std::map<std::string, double> last_eval;
   double train_seconds = 0;           // over all sessions of the run
   double allreduce_seconds = 0;       // in the current logging window
+  std::unique_ptr<dist::GradientReducer> reducer;  // data parallel only
 
   Impl(TrainerSettings settings, TrainingTask& t, torch::Device d, dist::Collective* c)
       : s(std::move(settings)),
@@ -247,15 +249,26 @@ struct Trainer::Impl {
     });
   }
 
+  // The data-parallel gradient averaging, started by hooks during backward;
+  // built at the first step (the task's parameters are final by then).
+  dist::GradientReducer& gradient_reducer() {
+    if (!reducer) {
+      std::vector<torch::Tensor> trainable;
+      for (const auto& p : task.model().parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+      reducer = std::make_unique<dist::GradientReducer>(comm, trainable, comm.gradient_bucket_bytes());
+    }
+    return *reducer;
+  }
+
   // After backward on every rank: the mean gradient (each rank's loss is its
   // share of the global step's mean times world_size, so the mean is the
   // whole step's gradient), the global loss, and the summed statistics. All
-  // ranks then hold the same numbers and take the same decisions.
-  void combine_ranks(const std::vector<torch::Tensor>& params, double& loss_value, std::map<std::string, double>& sums) {
+  // ranks then hold the same numbers and take the same decisions. The time
+  // spent here is the communication backward did not hide.
+  void combine_ranks(double& loss_value, std::map<std::string, double>& sums) {
     const auto t0 = Clock::now();
-    std::vector<torch::Tensor> grads;
-    for (const auto& p : params) grads.push_back(p.grad());
-    comm.average_gradients(grads);
+    gradient_reducer().finish();
     std::vector<double> values{loss_value};
     for (const auto& kv : sums) values.push_back(kv.second);
     comm.sum(values);
@@ -281,18 +294,15 @@ struct Trainer::Impl {
         AutocastGuard autocast(s.training.precision, device);
         micro = task.forward(i);
       }
+      if (comm.world_size() > 1 && i == k - 1) gradient_reducer().arm();
       scaler.scale_loss(micro.loss).backward();
       loss_value += micro.loss.item<double>();
       for (const auto& [name, v] : micro.sums) sums[name] += v;
     }
+    if (comm.world_size() > 1) combine_ranks(loss_value, sums);
     std::vector<torch::Tensor> params;
-    for (auto& p : task.model().parameters()) {
-      // Every rank must all-reduce the same tensors: a gradient this rank did
-      // not produce (no examples in its share) counts as zero.
-      if (comm.world_size() > 1 && p.requires_grad() && !p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    for (auto& p : task.model().parameters())
       if (p.grad().defined()) params.push_back(p);
-    }
-    if (comm.world_size() > 1) combine_ranks(params, loss_value, sums);
     step_metrics = task.step_metrics(sums);
     step_metrics["loss"] = loss_value;
     if (scaler.enabled()) {
