@@ -1,12 +1,14 @@
 // bertforge probe
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "finetune/probe/probe_model.h"
+#include "util/config_check.h"
 #include "util/fs.h"
 
 namespace bf::cli {
@@ -54,6 +56,11 @@ void add_probe_command(CLI::App& app) {
   cmd->callback([f] {
     apply_common_options(f->common);
     f->request.section.mode = *ft::probe_mode_names().parse(f->mode);
+    // The section's own checks (ranges, cross-field rules), named as flags.
+    check_config(f->request.section, "bertforge probe options", [](std::string key) {
+      std::replace(key.begin(), key.end(), '_', '-');
+      return "--" + key;
+    });
     const auto report = ft::probe_model_dir(f->request);
     std::printf("probe (%s) of %s on %s:\n", f->mode.c_str(), f->request.model_dir.c_str(),
                 f->request.section.dev.c_str());

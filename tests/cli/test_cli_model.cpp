@@ -84,3 +84,15 @@ TEST_CASE("validate-config reads fine-tuning configs too", "[cli]") {
   REQUIRE(missing.exit_code == 1);
   REQUIRE_THAT(missing.output, Catch::Contains(dir + "/train.tsv"));
 }
+
+TEST_CASE("the shipped pretraining and fine-tuning configs validate", "[cli]") {
+  // Left out: those that name a run a script makes first (quickstart's
+  // tokenizer and encoder, finetune_sst2/mrpc's init_from) and the data and
+  // tokenizer configs (other commands read them).
+  for (const char* config :
+       {"mini", "small", "base", "zh_mini", "small_budget", "finetune_wnut17", "finetune_cmrc2018"}) {
+    auto r = test::run_bertforge(std::string("validate-config configs/") + config + ".yaml");
+    INFO(config << ": " << r.output);
+    CHECK(r.exit_code == 0);
+  }
+}

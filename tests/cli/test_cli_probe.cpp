@@ -57,4 +57,10 @@ TEST_CASE("bertforge probe scores a model directory against random weights, and 
   REQUIRE(bad.exit_code != 0);
   REQUIRE_THAT(bad.output, Catch::Contains("bad.tsv:3"));
   REQUIRE(test::run_bertforge(common).exit_code != 0);  // --dev is required
+
+  // The section's range checks apply to flags too, named as flags.
+  auto range = test::run_bertforge(common + " --dev " + dev + " --max-seq-length 4 --labels-per-class -1");
+  INFO(range.output);
+  REQUIRE(range.exit_code != 0);
+  REQUIRE_THAT(range.output, Catch::Contains("--max-seq-length") && Catch::Contains("--labels-per-class"));
 }

@@ -16,6 +16,7 @@
 #include "../finetune/token_fixture.h"
 #include "../pretrain/pretrain_fixture.h"
 #include "../support/cli_runner.h"
+#include "../support/metrics_records.h"
 #include "io/safetensors.h"
 #include "dist/collective.h"
 #include "util/fs.h"
@@ -27,12 +28,8 @@ namespace {
 std::map<std::int64_t, double> metric_by_step(const std::string& run_dir, const std::string& type,
                                               const std::string& key) {
   std::map<std::int64_t, double> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == type && j.contains(key)) out[j["step"].get<std::int64_t>()] = j[key].get<double>();
-  }
+  for (const auto& [step, j] : test::metrics_records(run_dir, type))
+    if (j.contains(key)) out[step] = j[key].get<double>();
   return out;
 }
 

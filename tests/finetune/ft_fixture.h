@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/metrics_records.h"
 #include "../support/shared_data.h"
 #include "finetune/finetune_config.h"
 #include "train/trainer.h"
@@ -81,18 +82,6 @@ inline ft::FinetuneConfig tiny_finetune_config(const std::string& dir, const std
   const auto file = dir + "/finetune.yaml";
   write_text(file, tiny_finetune_yaml(dir, train, dev, data_extra));
   return ft::load_finetune_config(file, overrides);
-}
-
-// metrics.jsonl's records of one type ("train", "eval") by step.
-inline std::map<std::int64_t, nlohmann::json> metrics_records(const std::string& run_dir, const std::string& type) {
-  std::map<std::int64_t, nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
-  }
-  return out;
 }
 
 // Trains a fine-tuning task as `bertforge finetune` does (best model kept,

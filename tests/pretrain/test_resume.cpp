@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/metrics_records.h"
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
@@ -34,18 +35,9 @@ train::TrainResult run(const pretrain::PretrainConfig& config, const std::string
   return trainer.train();
 }
 
-// step -> the full record of this type ("train", "eval"), as written.
-std::map<std::int64_t, nlohmann::json> records(const std::string& run_dir, const std::string& type) {
-  std::map<std::int64_t, nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == type) out[j["step"].get<std::int64_t>()] = j;
-  }
-  return out;
+std::map<std::int64_t, nlohmann::json> train_records(const std::string& run_dir) {
+  return test::metrics_records(run_dir, "train");
 }
-std::map<std::int64_t, nlohmann::json> train_records(const std::string& run_dir) { return records(run_dir, "train"); }
 
 void require_same_run(const std::string& straight_dir, const std::string& resumed_dir) {
   const auto a = train_records(straight_dir);
@@ -185,7 +177,7 @@ TEST_CASE("eval.probe: recorded at each eval, changes nothing the run trains, re
   REQUIRE(run(straight).steps == 6);
   require_same_run(dir + "/plain", dir + "/straight");
 
-  const auto evals = records(dir + "/straight", "eval");
+  const auto evals = test::metrics_records(dir + "/straight", "eval");
   REQUIRE(evals.size() == 2);  // steps 3 and 6
   for (const auto& [step, record] : evals) {
     INFO("step " << step);
@@ -210,7 +202,7 @@ TEST_CASE("eval.probe: recorded at each eval, changes nothing the run trains, re
     second.run.output_dir = first.run.output_dir;
     REQUIRE(run(second, train::find_latest_checkpoint(second.run.output_dir)).steps == 6);
     require_same_run(dir + "/straight", second.run.output_dir);
-    const auto resumed = records(second.run.output_dir, "eval");
+    const auto resumed = test::metrics_records(second.run.output_dir, "eval");
     for (const auto& [step, record] : evals) {
       INFO("eval at step " << step);
       for (const char* key : {"probe_accuracy", "probe_macro_f1", "probe_accuracy_random_init"})
@@ -249,16 +241,16 @@ TEST_CASE("eval.probe: a reference measured under other probe settings is measur
   auto all = with("0");
   all.run.output_dir = dir + "/all";
   REQUIRE(run(all).steps == 6);
-  const auto expected = records(dir + "/all", "eval").at(6)["probe_accuracy_random_init"];
+  const auto expected = test::metrics_records(dir + "/all", "eval").at(6)["probe_accuracy_random_init"];
 
   auto few = with("2");
   few.run.output_dir = dir + "/changed";
   few.training.session_steps = 4;  // probed at step 3 with 2 examples per class
   REQUIRE(run(few).steps == 4);
-  const auto stale = records(dir + "/changed", "eval").at(3)["probe_accuracy_random_init"];
+  const auto stale = test::metrics_records(dir + "/changed", "eval").at(3)["probe_accuracy_random_init"];
   REQUIRE(stale != expected);  // the settings matter, so keeping it would be wrong
   auto resumed = with("0");
   resumed.run.output_dir = dir + "/changed";
   REQUIRE(run(resumed, train::find_latest_checkpoint(resumed.run.output_dir)).steps == 6);
-  REQUIRE(records(dir + "/changed", "eval").at(6)["probe_accuracy_random_init"] == expected);
+  REQUIRE(test::metrics_records(dir + "/changed", "eval").at(6)["probe_accuracy_random_init"] == expected);
 }
