@@ -81,8 +81,20 @@ BF_INLINE float lane_dot(const float* a, const float* b, std::int64_t n) {
 }
 
 // out[j] = in[j] * dropout factor of element first + j (in may equal out).
+// One hash per pair of elements, as the unfused mask draws them: hashing is
+// most of this loop's cost.
 BF_INLINE void apply_dropout(const float* in, float* out, std::int64_t n, const DropoutDraw& d, std::int64_t first) {
-  for (std::int64_t j = 0; j < n; ++j) out[j] = in[j] * dropout_factor(d, first + j);
+  std::int64_t j = 0;
+  if (n > 0 && (first & 1)) {
+    out[0] = in[0] * dropout_factor(d, first);
+    j = 1;
+  }
+  for (; j + 1 < n; j += 2) {
+    const std::uint64_t h = splitmix64(d.seed + static_cast<std::uint64_t>(first + j) / 2);
+    out[j] = in[j] * ((h & 0xffffffffULL) < d.threshold ? 0.0f : d.keep_scale);
+    out[j + 1] = in[j + 1] * ((h >> 32) < d.threshold ? 0.0f : d.keep_scale);
+  }
+  if (j < n) out[j] = in[j] * dropout_factor(d, first + j);
 }
 
 }  // namespace
