@@ -7,6 +7,8 @@
 #include <initializer_list>
 #include <utility>
 
+#include "util/splitmix64.h"
+
 namespace bf::data {
 
 // Purposes, so that two uses of the same (seed, epoch, index) never share numbers.
@@ -18,12 +20,7 @@ enum class Stream : std::uint64_t {
   kSplit = 0x73706c74,     // held-out split
 };
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using bf::splitmix64;
 
 class CounterRng {
  public:

@@ -1,7 +1,7 @@
 #pragma once
-// The elementwise chains of a BERT layer (and the MLM loss) as single passes on CPU in fp32
-// (kernels.h), each with its own backward, and the unfused LibTorch ops
-// everywhere else (CUDA, bf16 autocast, other activations). Both paths draw
+// Two elementwise chains of a BERT layer and the MLM loss as single passes on
+// CPU in fp32 (kernels.h), each with its own backward, and LibTorch's ops
+// everywhere else (CUDA, bf16 autocast). Both paths draw
 // the dropout mask the same way (model/dropout.h), so switching fusion off
 // changes only rounding.
 //

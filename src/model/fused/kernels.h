@@ -9,16 +9,13 @@
 // and the same numbers for any thread count and any of the clones.
 #include <cstdint>
 
+#include "util/splitmix64.h"
+
 namespace bf::model::fused {
 
 // The counter-based hash of model/dropout.h: element i of a tensor is
 // dropped when half (i % 2) of splitmix64(seed + i / 2) is below threshold.
-inline std::uint64_t splitmix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using bf::splitmix64;
 
 struct DropoutDraw {
   std::uint64_t seed = 0;
