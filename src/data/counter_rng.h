@@ -20,8 +20,6 @@ enum class Stream : std::uint64_t {
   kSplit = 0x73706c74,     // held-out split
 };
 
-using bf::splitmix64;
-
 class CounterRng {
  public:
   CounterRng(std::uint64_t seed, Stream stream, std::initializer_list<std::uint64_t> ids) {

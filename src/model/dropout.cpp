@@ -28,9 +28,9 @@ torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
     const auto drop = static_cast<scalar_t>(0);
     at::parallel_for(0, pairs, 1 << 14, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::uint64_t h = fused::splitmix64(draw.seed + static_cast<std::uint64_t>(i));
-        out[2 * i] = (h & 0xffffffffULL) < draw.threshold ? drop : keep;
-        if (2 * i + 1 < n) out[2 * i + 1] = (h >> 32) < draw.threshold ? drop : keep;
+        const std::uint64_t bits = fused::dropout_pair_bits(draw, static_cast<std::uint64_t>(i));
+        out[2 * i] = fused::dropout_drops(draw, bits, false) ? drop : keep;
+        if (2 * i + 1 < n) out[2 * i + 1] = fused::dropout_drops(draw, bits, true) ? drop : keep;
       }
     });
   });

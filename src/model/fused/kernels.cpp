@@ -90,9 +90,9 @@ BF_INLINE void apply_dropout(const float* in, float* out, std::int64_t n, const 
     j = 1;
   }
   for (; j + 1 < n; j += 2) {
-    const std::uint64_t h = splitmix64(d.seed + static_cast<std::uint64_t>(first + j) / 2);
-    out[j] = in[j] * ((h & 0xffffffffULL) < d.threshold ? 0.0f : d.keep_scale);
-    out[j + 1] = in[j + 1] * ((h >> 32) < d.threshold ? 0.0f : d.keep_scale);
+    const std::uint64_t bits = dropout_pair_bits(d, static_cast<std::uint64_t>(first + j) / 2);
+    out[j] = in[j] * (dropout_drops(d, bits, false) ? 0.0f : d.keep_scale);
+    out[j + 1] = in[j + 1] * (dropout_drops(d, bits, true) ? 0.0f : d.keep_scale);
   }
   if (j < n) out[j] = in[j] * dropout_factor(d, first + j);
 }

@@ -15,8 +15,6 @@ namespace bf::model::fused {
 
 // The counter-based hash of model/dropout.h: element i of a tensor is
 // dropped when half (i % 2) of splitmix64(seed + i / 2) is below threshold.
-using bf::splitmix64;
-
 struct DropoutDraw {
   std::uint64_t seed = 0;
   std::uint64_t threshold = 0;  // p * 2^32; 0 keeps every element
@@ -24,11 +22,19 @@ struct DropoutDraw {
   bool active() const { return threshold != 0; }
 };
 
+// The 64 bits that decide elements 2 * pair (low half) and 2 * pair + 1
+// (high half).
+inline std::uint64_t dropout_pair_bits(const DropoutDraw& d, std::uint64_t pair) { return splitmix64(d.seed + pair); }
+
+// Whether the low (second = false) or high half of a pair's bits drops its element.
+inline bool dropout_drops(const DropoutDraw& d, std::uint64_t bits, bool second) {
+  return (second ? bits >> 32 : bits & 0xffffffffULL) < d.threshold;
+}
+
 // The multiplier of element `index`: 0 or keep_scale.
 inline float dropout_factor(const DropoutDraw& d, std::int64_t index) {
-  const std::uint64_t h = splitmix64(d.seed + static_cast<std::uint64_t>(index) / 2);
-  const std::uint64_t bits = (index & 1) ? (h >> 32) : (h & 0xffffffffULL);
-  return bits < d.threshold ? 0.0f : d.keep_scale;
+  const auto bits = dropout_pair_bits(d, static_cast<std::uint64_t>(index) / 2);
+  return dropout_drops(d, bits, index & 1) ? 0.0f : d.keep_scale;
 }
 
 // --- LayerNorm(dropout(y) + residual) -----------------------------------
