@@ -1,7 +1,7 @@
 #pragma once
 // What the trainer needs from the other processes of a data-parallel run:
-// sums started for gradients (averaged by gradient_reducer.h), statistics summed, rank 0's tensors broadcast, rows
-// gathered. One process is the identity (single_process()); process_group.h
+// sums started for gradient buckets (gradient_reducer.h averages with them),
+// statistics summed, rank 0's tensors broadcast, rows gathered. One process is the identity (single_process()); process_group.h
 // implements it on PyTorch's c10d process groups. The trainer only sees this
 // interface, so train/ never includes c10d.
 #include <torch/torch.h>

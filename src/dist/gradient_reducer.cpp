@@ -62,9 +62,8 @@ void GradientReducer::rebuild_in_arrival_order() {
     if (!seen[k]) order.push_back(static_cast<std::int64_t>(k));
   std::vector<torch::Tensor> shared{torch::tensor(order, torch::kInt64)};
   comm_.broadcast(shared);
-  std::vector<std::size_t> agreed;
-  for (std::int64_t i = 0; i < shared[0].numel(); ++i) agreed.push_back(static_cast<std::size_t>(shared[0][i].item<std::int64_t>()));
-  build_buckets(agreed);
+  const auto* agreed = shared[0].data_ptr<std::int64_t>();
+  build_buckets(std::vector<std::size_t>(agreed, agreed + shared[0].numel()));
   rebuilt_ = true;
 }
 

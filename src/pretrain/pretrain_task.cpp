@@ -9,6 +9,7 @@
 #include "io/hf_model.h"
 #include "model/init_weights.h"
 #include "train/rng_state.h"
+#include "util/config_reader.h"
 #include "util/error.h"
 
 namespace bf::pretrain {
@@ -62,26 +63,13 @@ model::BertForPreTraining PretrainTask::initial_model() const {
   return model;
 }
 
-namespace {
-
-// eval.probe as YAML: a reference measured under other settings is not kept.
-std::string probe_settings(ft::ProbeSection section) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  ConfigWriter writer(out);
-  section.visit(writer);
-  out << YAML::EndMap;
-  return out.c_str();
-}
-
-}  // namespace
-
 nlohmann::json PretrainTask::data_state() const {
   auto state = loader_->cursor().to_json();
   state["evaluations"] = evaluations_;
   if (probe_reference_) {
     state["probe_random_init"] = probe_reference_->to_json();
-    state["probe_settings"] = probe_settings(config_.eval.probe);
+    // eval.probe as YAML: a reference measured under other settings is not kept.
+    state["probe_settings"] = config_to_yaml(config_.eval.probe);
   }
   return state;
 }
@@ -154,7 +142,7 @@ void PretrainTask::restore_data_state(const nlohmann::json& state) {
   loader_->restore(data::LoaderCursor::from_json(state));
   // Checkpoints from before the probe have neither: counted from here, measured when needed.
   evaluations_ = state.value("evaluations", std::int64_t{0});
-  if (state.contains("probe_random_init") && state.value("probe_settings", "") == probe_settings(config_.eval.probe))
+  if (state.contains("probe_random_init") && state.value("probe_settings", "") == config_to_yaml(config_.eval.probe))
     probe_reference_ = ft::ProbeResult::from_json(state["probe_random_init"]);
 }
 

@@ -202,7 +202,6 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
 }  // namespace
 
 void set_fused_kernels(bool on) { fused_on.store(on); }
-bool fused_kernels_enabled() { return fused_on.load(); }
 
 torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
                                      torch::nn::LayerNorm& layer_norm) {

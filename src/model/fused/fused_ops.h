@@ -18,7 +18,6 @@ namespace bf::model {
 // Fusion on or off for the whole process (default on); `bench train
 // --unfused` and the equality tests switch it off.
 void set_fused_kernels(bool on);
-bool fused_kernels_enabled();
 
 // LayerNorm(dropout(y) + residual), as BertSelfOutput and BertOutput end.
 torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
