@@ -150,7 +150,7 @@ std::unique_ptr<dist::Collective> connect(const DistEnv& env, const dist::Distri
     store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
   } catch (const std::exception& e) {
     bf::fail("distributed: rank " + std::to_string(env.rank) + " could not meet the others at " + env.master_addr + ":" +
-             std::to_string(env.master_port) + " within " + std::to_string(config.timeout_seconds) +
+             std::to_string(env.master_port) + " within " + fmt::format("{:g}", config.timeout_seconds) +
              " s (is MASTER_ADDR reachable, the port free on rank 0 and open in the firewall?): " + e.what());
   }
   c10::intrusive_ptr<c10d::ProcessGroup> pg;

@@ -33,8 +33,10 @@ std::map<std::int64_t, double> metric_by_step(const std::string& run_dir, const 
   return out;
 }
 
-// A port per test and process, so parallel ctest jobs do not meet each other.
-int free_port(int offset) { return 20000 + static_cast<int>(::getpid() % 20000) + offset; }
+// A port per test and process, so parallel ctest jobs do not meet each other. Below 32768:
+// Linux hands out ephemeral ports from 32768 up (ip_local_port_range), so a port there can be
+// held by any connection of a concurrent run (a CI run failed on exactly that).
+int free_port(int offset) { return 20000 + static_cast<int>(::getpid() % 12000) + offset; }
 
 std::string pretrain_config(const std::string& dir) {
   const auto yaml = test::tiny_run_yaml(dir, test::tiny_corpus(dir), test::wordpiece_dir(dir));
