@@ -1,4 +1,5 @@
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
@@ -227,5 +228,121 @@ TEST_CASE("fused ops in inference mode equal the unfused ones", "[model][fused]"
   for (std::size_t i = 0; i < fused.size(); ++i) {
     INFO("op " << i);
     check_close(fused[i], unfused[i], 1e-5, 1e-6);
+  }
+}
+
+// bf16 as autocast leaves it: GEMM outputs in bf16, the residual stream, the
+// LayerNorm and the loss in fp32. The fused kernels compute in fp32 and round
+// once; LibTorch's bf16 ops round after each op: agreement to bf16's precision.
+TEST_CASE("bf16 inputs: fused kernels equal LibTorch's bf16 ops and drop the same elements", "[model][fused][bf16]") {
+  torch::manual_seed(12);
+  SECTION("dropout + residual + LayerNorm with y in bf16") {
+    const std::vector<torch::Tensor> inputs{torch::randn({4, 9, 40}).to(torch::kBFloat16), torch::randn({4, 9, 40}) * 3,
+                                            1 + 0.1 * torch::randn({40}), 0.1 * torch::randn({40})};
+    for (double p : {0.0, 0.1}) {
+      INFO("p = " << p);
+      auto g = [p](const std::vector<torch::Tensor>& in) {
+        torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
+        ln->weight = in[2];
+        ln->bias = in[3];
+        return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
+      };
+      Run unfused;
+      auto fused = fused_and_unfused(g, inputs, unfused);
+      CHECK(fused.out.scalar_type() == torch::kFloat);
+      CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
+      check_close(fused.out, unfused.out, 1e-2, 1e-2);
+      for (std::size_t i = 0; i < fused.grads.size(); ++i) {
+        INFO("gradient of input " << i);
+        check_close(fused.grads[i].to(torch::kFloat), unfused.grads[i].to(torch::kFloat), 2e-2, 2e-2);
+      }
+      CHECK(fused.grads[0].eq(0).equal(unfused.grads[0].eq(0)));
+      check_thread_count_invariant(g, inputs);
+    }
+  }
+  SECTION("attention mask + softmax + dropout on bf16 scores") {
+    const std::int64_t batch = 3, heads = 2, seq = 19;
+    const std::vector<torch::Tensor> inputs{(torch::randn({batch, heads, seq, seq}) * 3).to(torch::kBFloat16),
+                                            padding_mask(batch, seq)};
+    for (double p : {0.0, 0.1}) {
+      INFO("p = " << p);
+      auto f = [p](const std::vector<torch::Tensor>& in) {
+        return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, true);
+      };
+      Run unfused;
+      auto fused = fused_and_unfused(f, inputs, unfused);
+      CHECK(fused.out.scalar_type() == torch::kBFloat16);
+      CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
+      check_close(fused.out.to(torch::kFloat), unfused.out.to(torch::kFloat), 1e-2, 1e-3);
+      // softmax's gradient subtracts two near-equal terms: LibTorch's bf16 op
+      // rounds them first, so errors scale with the largest gradient.
+      const auto reference = unfused.grads[0].to(torch::kFloat);
+      check_close(fused.grads[0].to(torch::kFloat), reference, 2e-2, 2e-2 * reference.abs().max().item<double>());
+      CHECK(fused.out.eq(0).equal(unfused.out.eq(0)));
+      check_thread_count_invariant(f, inputs);
+    }
+  }
+  SECTION("MLM cross-entropy on bf16 logits, the loss in fp32") {
+    auto logits = (torch::randn({9, 101}) * 4).to(torch::kBFloat16);
+    auto labels = torch::randint(0, 101, {9}, torch::kLong);
+    labels[4] = -100;
+    auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::cross_entropy_sum(in[0], labels).first; };
+    Run unfused;
+    auto fused = fused_and_unfused(f, {logits}, unfused);
+    CHECK(fused.out.scalar_type() == torch::kFloat);
+    CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
+    check_close(fused.out, unfused.out, 1e-5, 1e-5);  // the same bf16 values summed in fp32
+    check_close(fused.grads[0].to(torch::kFloat), unfused.grads[0].to(torch::kFloat), 1e-2, 1e-4);
+    CHECK(bf::model::cross_entropy_sum(logits, labels).second.item<std::int64_t>() ==
+          logits.argmax(-1).eq(labels).sum().item<std::int64_t>());
+  }
+}
+
+TEST_CASE("a BERT training step under bf16 autocast with fused kernels equals one without them", "[model][fused][bf16]") {
+  auto config = bf::model::BertConfig::preset("tiny");
+  config.vocab_size = 101;
+  const std::int64_t batch = 3, seq = 16;
+  auto ids = torch::randint(5, config.vocab_size, {batch, seq});
+  auto attention = torch::ones({batch, seq}, torch::kLong);
+  attention[1].narrow(0, 9, 7).zero_();
+  bf::model::PreTrainingInputs in;
+  in.input_ids = ids;
+  in.token_type_ids = torch::zeros_like(ids);
+  in.attention_mask = attention;
+  in.mlm_labels = torch::full({batch, seq}, -100, torch::kLong);
+  in.mlm_labels.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, 4)}, ids.narrow(1, 1, 3));
+  in.next_sentence_label = torch::tensor({0, 1, 0}, torch::kLong);
+  auto step = [&](bool fused) {
+    bf::model::set_fused_kernels(fused);
+    torch::manual_seed(9);
+    auto net = bf::model::BertForPreTraining(config);
+    bf::model::init_bert_weights(*net, config);
+    net->train();
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
+    auto out = net->forward(in, false);
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    out.loss.backward();
+    std::vector<torch::Tensor> grads;
+    // The key bias's true gradient is zero (softmax ignores a constant added
+    // to a row of scores): what it gets is rounding noise, not compared.
+    for (const auto& p : net->named_parameters())
+      if (p.value().grad().defined() && p.key().find("key.bias") == std::string::npos)
+        grads.push_back(p.value().grad().clone());
+    bf::model::set_fused_kernels(true);
+    return std::make_pair(out.loss.detach(), grads);
+  };
+  const auto [loss_unfused, grads_unfused] = step(false);
+  const auto [loss_fused, grads_fused] = step(true);
+  CHECK(loss_fused.item<double>() == Approx(loss_unfused.item<double>()).epsilon(1e-2));
+  REQUIRE(grads_fused.size() == grads_unfused.size());
+  // Gradients through bf16 GEMMs: compared by their norms and direction.
+  for (std::size_t i = 0; i < grads_fused.size(); ++i) {
+    INFO("parameter " << i);
+    const auto a = grads_fused[i].flatten().to(torch::kDouble), b = grads_unfused[i].flatten().to(torch::kDouble);
+    const double na = a.norm().item<double>(), nb = b.norm().item<double>();
+    CHECK(na == Approx(nb).epsilon(0.05).margin(1e-6));
+    if (nb > 1e-6) CHECK((a.dot(b) / (na * nb)).item<double>() > 0.99);
   }
 }

@@ -1,10 +1,10 @@
 #include "model/fused/fused_ops.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
 
 #include "model/dropout.h"
 #include "model/fused/kernels.h"
@@ -17,11 +17,27 @@ using torch::autograd::variable_list;
 
 std::atomic<bool> fused_on{true};
 
+// Fused on the CPU for fp32 and bf16 tensors (bf16 under autocast: GEMM
+// outputs); anything else takes LibTorch's ops.
 bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
-  if (!fused_on.load(std::memory_order_relaxed) || at::autocast::is_cpu_enabled()) return false;
+  if (!fused_on.load(std::memory_order_relaxed)) return false;
   for (const auto* t : tensors)
-    if (!t->defined() || !t->device().is_cpu() || t->scalar_type() != torch::kFloat) return false;
+    if (!t->defined() || !t->device().is_cpu() ||
+        (t->scalar_type() != torch::kFloat && t->scalar_type() != torch::kBFloat16))
+      return false;
   return true;
+}
+
+bool is_bf16(const torch::Tensor& t) { return t.scalar_type() == torch::kBFloat16; }
+
+// f(pointer to t's elements), typed float* or fused::bf16_t*: the kernels'
+// overloads pick the element type.
+template <class F>
+void with_elements(const torch::Tensor& t, F&& f) {
+  if (is_bf16(t))
+    f(reinterpret_cast<fused::bf16_t*>(t.data_ptr<at::BFloat16>()));
+  else
+    f(t.data_ptr<float>());
 }
 
 // Whether autograd will want a backward of an op on these inputs.
@@ -66,21 +82,26 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
     fused::LayerNormArgs a{g.data_ptr<float>(), b.data_ptr<float>(), static_cast<float>(eps), g.numel(),
                            maybe_draw(p, training)};
     const std::int64_t rows = a.cols ? yc.numel() / a.cols : 0;
-    auto out = torch::empty_like(yc);
+    // fp32 out and z whatever y's dtype: the residual stream stays fp32, as
+    // LibTorch's bf16 + fp32 and layer_norm would leave it.
+    auto out = torch::empty_like(rc);
     // Without gradients (evaluation, predict) z is not kept: out holds it first.
-    auto z = keep ? torch::empty_like(yc) : out;
-    auto mean = torch::empty({rows}, yc.options());
-    auto rstd = torch::empty({rows}, yc.options());
-    const float *yp = yc.data_ptr<float>(), *rp = rc.data_ptr<float>();
+    auto z = keep ? torch::empty_like(rc) : out;
+    auto mean = torch::empty({rows}, rc.options());
+    auto rstd = torch::empty({rows}, rc.options());
+    const float* rp = rc.data_ptr<float>();
     float *zp = z.data_ptr<float>(), *op = out.data_ptr<float>();
     float *mp = mean.data_ptr<float>(), *sp = rstd.data_ptr<float>();
-    at::parallel_for(0, rows, grain_rows(a.cols), [&](std::int64_t begin, std::int64_t end) {
-      fused::dropout_add_layer_norm_forward(yp, rp, a, zp, op, mp, sp, begin, end);
+    with_elements(yc, [&](const auto* yp) {
+      at::parallel_for(0, rows, grain_rows(a.cols), [&](std::int64_t begin, std::int64_t end) {
+        fused::dropout_add_layer_norm_forward(yp, rp, a, zp, op, mp, sp, begin, end);
+      });
     });
     if (!keep) return out;
     ctx->save_for_backward({z, mean, rstd, g});
     save_draw(ctx, a.dropout);
     ctx->saved_data["eps"] = eps;
+    ctx->saved_data["y_bf16"] = is_bf16(yc);
     return out;
   }
 
@@ -93,8 +114,10 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
     const std::int64_t cols = a.cols;
     const std::int64_t rows = cols ? z.numel() / cols : 0;
     auto grad_z = torch::empty_like(z);
-    // Without dropout both inputs get the same gradient.
-    auto grad_y = a.dropout.active() ? torch::empty_like(z) : grad_z;
+    // Without dropout both inputs get the same gradient (in y's dtype).
+    const bool y_bf16 = ctx->saved_data["y_bf16"].toBool();
+    auto grad_y = a.dropout.active() || y_bf16 ? torch::empty_like(z, y_bf16 ? torch::kBFloat16 : torch::kFloat)
+                                               : grad_z;
     // gamma's and beta's gradients: one partial sum per block of rows (blocks
     // fixed, not per thread), added in block order: the same bits on any
     // number of threads.
@@ -103,14 +126,16 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
     auto partial = torch::zeros({blocks, 2, cols}, z.options());
     const float *gp = grad_out.data_ptr<float>(), *zp = z.data_ptr<float>();
     const float *mp = mean.data_ptr<float>(), *sp = rstd.data_ptr<float>();
-    float *dz = grad_z.data_ptr<float>(), *dy = grad_y.data_ptr<float>(), *pp = partial.data_ptr<float>();
-    at::parallel_for(0, blocks, std::max<std::int64_t>(1, grain_rows(cols) / kBlock),
-                     [&](std::int64_t begin, std::int64_t end) {
-                       for (std::int64_t k = begin; k < end; ++k)
-                         fused::dropout_add_layer_norm_backward(gp, zp, mp, sp, a, dz, dy, pp + k * 2 * cols,
-                                                                pp + (k * 2 + 1) * cols, k * kBlock,
-                                                                std::min(rows, (k + 1) * kBlock));
-                     });
+    float *dz = grad_z.data_ptr<float>(), *pp = partial.data_ptr<float>();
+    with_elements(grad_y, [&](auto* dy) {
+      at::parallel_for(0, blocks, std::max<std::int64_t>(1, grain_rows(cols) / kBlock),
+                       [&](std::int64_t begin, std::int64_t end) {
+                         for (std::int64_t k = begin; k < end; ++k)
+                           fused::dropout_add_layer_norm_backward(gp, zp, mp, sp, a, dz, dy, pp + k * 2 * cols,
+                                                                  pp + (k * 2 + 1) * cols, k * kBlock,
+                                                                  std::min(rows, (k + 1) * kBlock));
+                       });
+    });
     auto sums = torch::zeros({2, cols}, z.options());
     float* total = sums.data_ptr<float>();
     for (std::int64_t k = 0; k < blocks; ++k)
@@ -124,15 +149,18 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
                                bool training) {
     auto sc = scores.contiguous();
     const std::int64_t batch = sc.size(0), cols = sc.size(-1);
-    auto m = mask.reshape({batch, cols}).contiguous();
+    auto m = mask.reshape({batch, cols}).to(torch::kFloat).contiguous();
     fused::SoftmaxArgs a{m.data_ptr<float>(), sc.size(1) * sc.size(2), cols, maybe_draw(p, training)};
     const std::int64_t rows = sc.numel() / std::max<std::int64_t>(cols, 1);
     auto probs = torch::empty_like(sc);
     auto dropped = a.dropout.active() ? torch::empty_like(sc) : probs;
-    const float* sp = sc.data_ptr<float>();
-    float *pp = probs.data_ptr<float>(), *dp = dropped.data_ptr<float>();
-    at::parallel_for(0, rows, grain_rows(cols), [&](std::int64_t begin, std::int64_t end) {
-      fused::masked_softmax_dropout_forward(sp, a, pp, dp, begin, end);
+    with_elements(sc, [&](const auto* sp) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(sp)>>;
+      T* pp = reinterpret_cast<T*>(probs.data_ptr());
+      T* dp = reinterpret_cast<T*>(dropped.data_ptr());
+      at::parallel_for(0, rows, grain_rows(cols), [&](std::int64_t begin, std::int64_t end) {
+        fused::masked_softmax_dropout_forward(sp, a, pp, dp, begin, end);
+      });
     });
     ctx->save_for_backward({probs});
     save_draw(ctx, a.dropout);
@@ -141,16 +169,19 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto probs = ctx->get_saved_variables()[0];
-    const auto grad = grads[0].contiguous();
     const std::int64_t cols = probs.size(-1);
     fused::SoftmaxArgs a{nullptr, 1, cols, load_draw(ctx)};
+    auto grad = grads[0].to(probs.scalar_type()).contiguous();
     auto grad_scores = torch::empty_like(probs);
-    const float *gp = grad.data_ptr<float>(), *pp = probs.data_ptr<float>();
-    float* out = grad_scores.data_ptr<float>();
-    at::parallel_for(0, probs.numel() / std::max<std::int64_t>(cols, 1), grain_rows(cols),
-                     [&](std::int64_t begin, std::int64_t end) {
-                       fused::masked_softmax_dropout_backward(gp, pp, a, out, begin, end);
-                     });
+    with_elements(probs, [&](const auto* pp) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(pp)>>;
+      const T* gp = reinterpret_cast<const T*>(grad.data_ptr());
+      T* out = reinterpret_cast<T*>(grad_scores.data_ptr());
+      at::parallel_for(0, probs.numel() / std::max<std::int64_t>(cols, 1), grain_rows(cols),
+                       [&](std::int64_t begin, std::int64_t end) {
+                         fused::masked_softmax_dropout_backward(gp, pp, a, out, begin, end);
+                       });
+    });
     return {grad_scores, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
@@ -160,16 +191,19 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
     auto x = logits.contiguous();
     auto y = labels.contiguous();
     const std::int64_t rows = x.size(0), cols = x.size(1);
-    auto loss = torch::empty({rows}, x.options());
-    auto top = torch::empty({rows}, x.options());
-    auto logs = torch::empty({rows}, x.options());
-    auto correct = torch::empty({rows}, x.options());
-    const float* xp = x.data_ptr<float>();
+    // Per-row results in fp32 whatever the logits' dtype.
+    const auto f32 = x.options().dtype(torch::kFloat);
+    auto loss = torch::empty({rows}, f32);
+    auto top = torch::empty({rows}, f32);
+    auto logs = torch::empty({rows}, f32);
+    auto correct = torch::empty({rows}, f32);
     const std::int64_t* yp = y.data_ptr<std::int64_t>();
     float *lp = loss.data_ptr<float>(), *tp = top.data_ptr<float>(), *sp = logs.data_ptr<float>();
     float* cp = correct.data_ptr<float>();
-    at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
-      fused::cross_entropy_forward(xp, yp, cols, lp, tp, sp, cp, begin, end);
+    with_elements(x, [&](const auto* xp) {
+      at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
+        fused::cross_entropy_forward(xp, yp, cols, lp, tp, sp, cp, begin, end);
+      });
     });
     // Row order, in double: the same sum on any thread count.
     double total = 0, right = 0;
@@ -189,11 +223,14 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
     const std::int64_t rows = x.size(0), cols = x.size(1);
     const float scale = grads[0].item<float>();
     auto grad = torch::empty_like(x);
-    const float *xp = x.data_ptr<float>(), *tp = top.data_ptr<float>(), *sp = logs.data_ptr<float>();
+    const float *tp = top.data_ptr<float>(), *sp = logs.data_ptr<float>();
     const std::int64_t* yp = y.data_ptr<std::int64_t>();
-    float* gp = grad.data_ptr<float>();
-    at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
-      fused::cross_entropy_backward(xp, yp, tp, sp, scale, cols, gp, begin, end);
+    with_elements(x, [&](const auto* xp) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+      T* gp = reinterpret_cast<T*>(grad.data_ptr());
+      at::parallel_for(0, rows, 1, [&](std::int64_t begin, std::int64_t end) {
+        fused::cross_entropy_backward(xp, yp, tp, sp, scale, cols, gp, begin, end);
+      });
     });
     return {grad, torch::Tensor()};
   }
@@ -207,7 +244,11 @@ torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor
                                      torch::nn::LayerNorm& layer_norm) {
   const auto& gamma = layer_norm->weight;
   const auto& beta = layer_norm->bias;
-  const bool fits = p < 1.0 && y.sizes() == residual.sizes() && gamma.dim() == 1 && y.size(-1) == gamma.size(0);
+  // y may be bf16 (autocast); the residual stream and the LayerNorm's
+  // parameters are fp32.
+  const bool fits = p < 1.0 && y.sizes() == residual.sizes() && gamma.dim() == 1 && y.size(-1) == gamma.size(0) &&
+                    residual.scalar_type() == torch::kFloat && gamma.scalar_type() == torch::kFloat &&
+                    beta.scalar_type() == torch::kFloat;
   if (!fits || !fusable({&y, &residual, &gamma, &beta}))
     return layer_norm->forward(bf::model::dropout(y, p, training) + residual);
   return DropoutAddLayerNorm::apply(y, residual, gamma, beta, p, training, layer_norm->options.eps(),

@@ -1,7 +1,8 @@
 #pragma once
 // Two elementwise chains of a BERT layer and the MLM loss as single passes on
-// CPU in fp32 (kernels.h), each with its own backward, and LibTorch's ops
-// everywhere else (CUDA, bf16 autocast). Both paths draw
+// CPU in fp32 or bf16 (kernels.h; bf16 under autocast, computed in fp32),
+// each with its own backward, and LibTorch's ops everywhere else (CUDA). Both
+// paths draw
 // the dropout mask the same way (model/dropout.h), so switching fusion off
 // changes only rounding.
 //
@@ -19,7 +20,8 @@ namespace bf::model {
 // --unfused` and the equality tests switch it off.
 void set_fused_kernels(bool on);
 
-// LayerNorm(dropout(y) + residual), as BertSelfOutput and BertOutput end.
+// LayerNorm(dropout(y) + residual), as BertSelfOutput and BertOutput end. y
+// may be bf16 (autocast); the residual, the LayerNorm and the result are fp32.
 torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
                                      torch::nn::LayerNorm& layer_norm);
 
@@ -30,7 +32,7 @@ torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::T
 
 // The summed cross-entropy of rows of logits [M, V] against labels [M]
 // (negative labels ignored) and how many rows argmax gets right, the loss in
-// fp32 whatever the logits' dtype. Fused on CPU fp32: one pass over the
+// fp32 whatever the logits' dtype. Fused on CPU (fp32 or bf16 logits): one pass over the
 // logits forward (max, log-sum-exp, argmax check), one backward (softmax
 // minus the label), with no log-probabilities stored.
 std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 namespace bf::model::fused {
 namespace {
@@ -41,6 +43,30 @@ BF_INLINE float exp_inline(float x) {
   return x != x ? x : e;  // NaN stays NaN
 }
 
+// Loads and stores in fp32 arithmetic: bf16 is the high half of an fp32,
+// stored rounded to nearest even (NaN kept quiet), as c10::BFloat16 rounds.
+BF_INLINE float widen(float x) { return x; }
+BF_INLINE float widen(bf16_t h) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+BF_INLINE void put(float* p, float v) { *p = v; }
+BF_INLINE void put(bf16_t* p, float v) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const std::uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  *p = static_cast<bf16_t>(v != v ? 0x7fc0u : rounded);
+}
+
+// An fp32 row buffer per thread, for rows kept in bf16.
+float* row_scratch(std::int64_t n) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < n) buffer.resize(static_cast<std::size_t>(n));
+  return buffer.data();
+}
+
 // Sum of v[0..n) in kLanes lanes, the lanes then added in order.
 BF_INLINE float lane_sum(const float* v, std::int64_t n) {
   float acc[kLanes] = {};
@@ -69,46 +95,43 @@ BF_INLINE float lane_sum_sq(const float* v, float c, std::int64_t n) {
 }
 
 // Sum of a * b.
-BF_INLINE float lane_dot(const float* a, const float* b, std::int64_t n) {
+template <class B>
+BF_INLINE float lane_dot(const float* a, const B* b, std::int64_t n) {
   float acc[kLanes] = {};
   std::int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += a[j + l] * b[j + l];
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[j + l] * widen(b[j + l]);
   float total = 0.0f;
   for (int l = 0; l < kLanes; ++l) total += acc[l];
-  for (; j < n; ++j) total += a[j] * b[j];
+  for (; j < n; ++j) total += a[j] * widen(b[j]);
   return total;
 }
 
 // out[j] = in[j] * dropout factor of element first + j (in may equal out).
 // One hash per pair of elements, as the unfused mask draws them: hashing is
 // most of this loop's cost.
-BF_INLINE void apply_dropout(const float* in, float* out, std::int64_t n, const DropoutDraw& d, std::int64_t first) {
+template <class In, class Out>
+BF_INLINE void apply_dropout(const In* in, Out* out, std::int64_t n, const DropoutDraw& d, std::int64_t first) {
   std::int64_t j = 0;
   if (n > 0 && (first & 1)) {
-    out[0] = in[0] * dropout_factor(d, first);
+    put(out, widen(in[0]) * dropout_factor(d, first));
     j = 1;
   }
   for (; j + 1 < n; j += 2) {
     const std::uint64_t bits = dropout_pair_bits(d, static_cast<std::uint64_t>(first + j) / 2);
-    out[j] = in[j] * (dropout_drops(d, bits, false) ? 0.0f : d.keep_scale);
-    out[j + 1] = in[j + 1] * (dropout_drops(d, bits, true) ? 0.0f : d.keep_scale);
+    put(out + j, widen(in[j]) * (dropout_drops(d, bits, false) ? 0.0f : d.keep_scale));
+    put(out + j + 1, widen(in[j + 1]) * (dropout_drops(d, bits, true) ? 0.0f : d.keep_scale));
   }
-  if (j < n) out[j] = in[j] * dropout_factor(d, first + j);
+  if (j < n) put(out + j, widen(in[j]) * dropout_factor(d, first + j));
 }
 
-}  // namespace
-
-float exp_approx(float x) { return exp_inline(x); }
-
-BF_CLONES
-void dropout_add_layer_norm_forward(const float* y, const float* residual, const LayerNormArgs& a, float* z,
-                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
-                                    std::int64_t row_end) {
+template <class Y>
+BF_INLINE void layer_norm_forward(const Y* y, const float* residual, const LayerNormArgs& a, float* z, float* out,
+                                  float* mean, float* rstd, std::int64_t row_begin, std::int64_t row_end) {
   const std::int64_t cols = a.cols;
   const float inv_cols = 1.0f / static_cast<float>(cols);
   for (std::int64_t r = row_begin; r < row_end; ++r) {
-    const float* yr = y + r * cols;
+    const Y* yr = y + r * cols;
     const float* rr = residual + r * cols;
     float* zr = z + r * cols;
     float* outr = out + r * cols;
@@ -116,7 +139,7 @@ void dropout_add_layer_norm_forward(const float* y, const float* residual, const
       apply_dropout(yr, zr, cols, a.dropout, r * cols);
       for (std::int64_t j = 0; j < cols; ++j) zr[j] += rr[j];
     } else {
-      for (std::int64_t j = 0; j < cols; ++j) zr[j] = yr[j] + rr[j];
+      for (std::int64_t j = 0; j < cols; ++j) zr[j] = widen(yr[j]) + rr[j];
     }
     const float m = lane_sum(zr, cols) * inv_cols;
     const float var = lane_sum_sq(zr, m, cols) * inv_cols;
@@ -127,10 +150,10 @@ void dropout_add_layer_norm_forward(const float* y, const float* residual, const
   }
 }
 
-BF_CLONES
-void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
-                                     const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
-                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
+template <class Y>
+BF_INLINE void layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
+                                   const LayerNormArgs& a, float* grad_z, Y* grad_y, float* grad_gamma,
+                                   float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
   const std::int64_t cols = a.cols;
   const float inv_cols = 1.0f / static_cast<float>(cols);
   for (std::int64_t r = row_begin; r < row_end; ++r) {
@@ -165,73 +188,87 @@ void dropout_add_layer_norm_backward(const float* grad_out, const float* z, cons
     }
     const float mean_g = sum_g * inv_cols, mean_gx = sum_gx * inv_cols;
     for (std::int64_t k = 0; k < cols; ++k) dzr[k] = s * (gr[k] * a.gamma[k] - mean_g - dzr[k] * mean_gx);
-    if (grad_y && grad_y != grad_z) {
+    if (grad_y && static_cast<const void*>(grad_y) != static_cast<const void*>(grad_z)) {
+      Y* gyr = grad_y + r * cols;
       if (a.dropout.active())
-        apply_dropout(dzr, grad_y + r * cols, cols, a.dropout, r * cols);
+        apply_dropout(dzr, gyr, cols, a.dropout, r * cols);
       else
-        std::memcpy(grad_y + r * cols, dzr, static_cast<std::size_t>(cols) * sizeof(float));
+        for (std::int64_t k = 0; k < cols; ++k) put(gyr + k, dzr[k]);
     }
   }
 }
 
-BF_CLONES
-void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
-                                    std::int64_t row_begin, std::int64_t row_end) {
+// fp32 rows are their own scratch; bf16 rows use a per-thread fp32 row.
+template <class T>
+BF_INLINE void softmax_forward(const T* scores, const SoftmaxArgs& a, T* probs, T* dropped, std::int64_t row_begin,
+                               std::int64_t row_end) {
   const std::int64_t cols = a.cols;
+  constexpr bool in_place = std::is_same<T, float>::value;
+  float* scratch = in_place ? nullptr : row_scratch(cols);
   for (std::int64_t r = row_begin; r < row_end; ++r) {
-    const float* sr = scores + r * cols;
+    const T* sr = scores + r * cols;
     const float* mr = a.mask + (r / a.rows_per_mask) * cols;
-    float* pr = probs + r * cols;
+    T* pr = probs + r * cols;
+    float* row = in_place ? reinterpret_cast<float*>(pr) : scratch;
     float top = -INFINITY;
     for (std::int64_t j = 0; j < cols; ++j) {
-      const float v = sr[j] + mr[j];
-      pr[j] = v;
+      const float v = widen(sr[j]) + mr[j];
+      row[j] = v;
       top = v > top ? v : top;
     }
-    for (std::int64_t j = 0; j < cols; ++j) pr[j] = exp_inline(pr[j] - top);
-    const float inv = 1.0f / lane_sum(pr, cols);
-    for (std::int64_t j = 0; j < cols; ++j) pr[j] *= inv;
-    if (a.dropout.active()) apply_dropout(pr, dropped + r * cols, cols, a.dropout, r * cols);
+    for (std::int64_t j = 0; j < cols; ++j) row[j] = exp_inline(row[j] - top);
+    const float inv = 1.0f / lane_sum(row, cols);
+    for (std::int64_t j = 0; j < cols; ++j) row[j] *= inv;
+    if (!in_place)
+      for (std::int64_t j = 0; j < cols; ++j) put(pr + j, row[j]);
+    if (a.dropout.active()) apply_dropout(row, dropped + r * cols, cols, a.dropout, r * cols);
   }
 }
 
-BF_CLONES
-void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
-                                     float* grad_scores, std::int64_t row_begin, std::int64_t row_end) {
+template <class T>
+BF_INLINE void softmax_backward(const T* grad_dropped, const T* probs, const SoftmaxArgs& a, T* grad_scores,
+                                std::int64_t row_begin, std::int64_t row_end) {
   const std::int64_t cols = a.cols;
+  constexpr bool in_place = std::is_same<T, float>::value;
+  float* scratch = in_place ? nullptr : row_scratch(cols);
   for (std::int64_t r = row_begin; r < row_end; ++r) {
-    const float* pr = probs + r * cols;
-    float* gr = grad_scores + r * cols;
+    const T* pr = probs + r * cols;
+    const T* gd = grad_dropped + r * cols;
+    T* gr = grad_scores + r * cols;
+    float* g = in_place ? reinterpret_cast<float*>(gr) : scratch;
     if (a.dropout.active())
-      apply_dropout(grad_dropped + r * cols, gr, cols, a.dropout, r * cols);
+      apply_dropout(gd, g, cols, a.dropout, r * cols);
     else
-      std::memcpy(gr, grad_dropped + r * cols, static_cast<std::size_t>(cols) * sizeof(float));
-    const float dot = lane_dot(gr, pr, cols);
-    for (std::int64_t j = 0; j < cols; ++j) gr[j] = pr[j] * (gr[j] - dot);
+      for (std::int64_t j = 0; j < cols; ++j) g[j] = widen(gd[j]);
+    const float dot = lane_dot(g, pr, cols);
+    for (std::int64_t j = 0; j < cols; ++j) put(gr + j, widen(pr[j]) * (g[j] - dot));
   }
 }
 
-BF_CLONES
-void cross_entropy_forward(const float* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
-                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
-                           std::int64_t row_end) {
+template <class T>
+BF_INLINE void ce_forward(const T* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
+                          float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                          std::int64_t row_end) {
   for (std::int64_t r = row_begin; r < row_end; ++r) {
-    const float* x = logits + r * cols;
+    const T* x = logits + r * cols;
     float lane_max[kLanes];
     for (int l = 0; l < kLanes; ++l) lane_max[l] = -INFINITY;
     std::int64_t j = 0;
     for (; j + kLanes <= cols; j += kLanes)
-      for (int l = 0; l < kLanes; ++l) lane_max[l] = x[j + l] > lane_max[l] ? x[j + l] : lane_max[l];
+      for (int l = 0; l < kLanes; ++l) {
+        const float v = widen(x[j + l]);
+        lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+      }
     float top = -INFINITY;
     for (int l = 0; l < kLanes; ++l) top = lane_max[l] > top ? lane_max[l] : top;
-    for (; j < cols; ++j) top = x[j] > top ? x[j] : top;
+    for (; j < cols; ++j) top = widen(x[j]) > top ? widen(x[j]) : top;
     float acc[kLanes] = {};
     j = 0;
     for (; j + kLanes <= cols; j += kLanes)
-      for (int l = 0; l < kLanes; ++l) acc[l] += exp_inline(x[j + l] - top);
+      for (int l = 0; l < kLanes; ++l) acc[l] += exp_inline(widen(x[j + l]) - top);
     float sum = 0.0f;
     for (int l = 0; l < kLanes; ++l) sum += acc[l];
-    for (; j < cols; ++j) sum += exp_inline(x[j] - top);
+    for (; j < cols; ++j) sum += exp_inline(widen(x[j]) - top);
     const float logs = std::log(sum);
     row_max[r] = top;
     log_sum[r] = logs;
@@ -241,34 +278,113 @@ void cross_entropy_forward(const float* logits, const std::int64_t* labels, std:
       correct[r] = 0.0f;
       continue;
     }
-    loss[r] = -((x[label] - top) - logs);
+    loss[r] = -((widen(x[label]) - top) - logs);
     // argmax == label: the label holds the maximum and no earlier index does.
-    bool first = x[label] == top;
+    bool first = widen(x[label]) == top;
     if (first) {
       int earlier = 0;
-      for (std::int64_t k = 0; k < label; ++k) earlier |= x[k] == top;
+      for (std::int64_t k = 0; k < label; ++k) earlier |= widen(x[k]) == top;
       first = earlier == 0;
     }
     correct[r] = first ? 1.0f : 0.0f;
   }
 }
 
+template <class T>
+BF_INLINE void ce_backward(const T* logits, const std::int64_t* labels, const float* row_max, const float* log_sum,
+                           float scale, std::int64_t cols, T* grad, std::int64_t row_begin, std::int64_t row_end) {
+  for (std::int64_t r = row_begin; r < row_end; ++r) {
+    const T* x = logits + r * cols;
+    T* g = grad + r * cols;
+    const std::int64_t label = labels[r];
+    if (label < 0 || label >= cols) {
+      std::memset(g, 0, static_cast<std::size_t>(cols) * sizeof(T));
+      continue;
+    }
+    const float top = row_max[r], logs = log_sum[r];
+    for (std::int64_t j = 0; j < cols; ++j) put(g + j, scale * exp_inline((widen(x[j]) - top) - logs));
+    put(g + label, scale * exp_inline((widen(x[label]) - top) - logs) - scale);
+  }
+}
+
+}  // namespace
+
+float exp_approx(float x) { return exp_inline(x); }
+
+// The entry points: one clone set per element type, each inlining the
+// templates above.
+BF_CLONES
+void dropout_add_layer_norm_forward(const float* y, const float* residual, const LayerNormArgs& a, float* z,
+                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
+                                    std::int64_t row_end) {
+  layer_norm_forward(y, residual, a, z, out, mean, rstd, row_begin, row_end);
+}
+BF_CLONES
+void dropout_add_layer_norm_forward(const bf16_t* y, const float* residual, const LayerNormArgs& a, float* z,
+                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
+                                    std::int64_t row_end) {
+  layer_norm_forward(y, residual, a, z, out, mean, rstd, row_begin, row_end);
+}
+
+BF_CLONES
+void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
+                                     const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
+                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
+  layer_norm_backward(grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin, row_end);
+}
+BF_CLONES
+void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
+                                     const LayerNormArgs& a, float* grad_z, bf16_t* grad_y, float* grad_gamma,
+                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
+  layer_norm_backward(grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin, row_end);
+}
+
+BF_CLONES
+void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
+                                    std::int64_t row_begin, std::int64_t row_end) {
+  softmax_forward(scores, a, probs, dropped, row_begin, row_end);
+}
+BF_CLONES
+void masked_softmax_dropout_forward(const bf16_t* scores, const SoftmaxArgs& a, bf16_t* probs, bf16_t* dropped,
+                                    std::int64_t row_begin, std::int64_t row_end) {
+  softmax_forward(scores, a, probs, dropped, row_begin, row_end);
+}
+
+BF_CLONES
+void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
+                                     float* grad_scores, std::int64_t row_begin, std::int64_t row_end) {
+  softmax_backward(grad_dropped, probs, a, grad_scores, row_begin, row_end);
+}
+BF_CLONES
+void masked_softmax_dropout_backward(const bf16_t* grad_dropped, const bf16_t* probs, const SoftmaxArgs& a,
+                                     bf16_t* grad_scores, std::int64_t row_begin, std::int64_t row_end) {
+  softmax_backward(grad_dropped, probs, a, grad_scores, row_begin, row_end);
+}
+
+BF_CLONES
+void cross_entropy_forward(const float* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
+                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                           std::int64_t row_end) {
+  ce_forward(logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end);
+}
+BF_CLONES
+void cross_entropy_forward(const bf16_t* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
+                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                           std::int64_t row_end) {
+  ce_forward(logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end);
+}
+
 BF_CLONES
 void cross_entropy_backward(const float* logits, const std::int64_t* labels, const float* row_max,
                             const float* log_sum, float scale, std::int64_t cols, float* grad,
                             std::int64_t row_begin, std::int64_t row_end) {
-  for (std::int64_t r = row_begin; r < row_end; ++r) {
-    const float* x = logits + r * cols;
-    float* g = grad + r * cols;
-    const std::int64_t label = labels[r];
-    if (label < 0 || label >= cols) {
-      std::memset(g, 0, static_cast<std::size_t>(cols) * sizeof(float));
-      continue;
-    }
-    const float top = row_max[r], logs = log_sum[r];
-    for (std::int64_t j = 0; j < cols; ++j) g[j] = scale * exp_inline((x[j] - top) - logs);
-    g[label] -= scale;
-  }
+  ce_backward(logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end);
+}
+BF_CLONES
+void cross_entropy_backward(const bf16_t* logits, const std::int64_t* labels, const float* row_max,
+                            const float* log_sum, float scale, std::int64_t cols, bf16_t* grad,
+                            std::int64_t row_begin, std::int64_t row_end) {
+  ce_backward(logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end);
 }
 
 }  // namespace bf::model::fused

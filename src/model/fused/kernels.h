@@ -7,11 +7,17 @@
 //
 // Row sums run in 16 lanes then add the lanes in a fixed order: vectorised,
 // and the same numbers for any thread count and any of the clones.
+//
+// Each kernel also takes bf16 tensors (autocast's GEMM outputs): loaded to
+// fp32, computed in fp32, stored rounded to nearest even.
 #include <cstdint>
 
 #include "util/splitmix64.h"
 
 namespace bf::model::fused {
+
+// bf16 as LibTorch stores it (c10::BFloat16): the high 16 bits of an fp32.
+using bf16_t = std::uint16_t;
 
 // The counter-based hash of model/dropout.h: element i of a tensor is
 // dropped when half (i % 2) of splitmix64(seed + i / 2) is below threshold.
@@ -52,12 +58,19 @@ struct LayerNormArgs {
 void dropout_add_layer_norm_forward(const float* y, const float* residual, const LayerNormArgs& a, float* z,
                                     float* out, float* mean, float* rstd, std::int64_t row_begin,
                                     std::int64_t row_end);
+// y in bf16 (a GEMM's output under autocast); the residual stream stays fp32.
+void dropout_add_layer_norm_forward(const bf16_t* y, const float* residual, const LayerNormArgs& a, float* z,
+                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
+                                    std::int64_t row_end);
 // From grad_out: grad_z (the residual's gradient), grad_y (grad_z through the
 // same dropout mask; may alias grad_z's storage only when dropout is off, and
 // may be null then), and this row range's sums of grad_out * normalised and of
 // grad_out, added into grad_gamma and grad_beta (length cols).
 void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
                                      const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
+                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end);
+void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
+                                     const LayerNormArgs& a, float* grad_z, bf16_t* grad_y, float* grad_gamma,
                                      float* grad_beta, std::int64_t row_begin, std::int64_t row_end);
 
 // --- attention: softmax(scores + mask), then dropout ---------------------
@@ -73,9 +86,13 @@ struct SoftmaxArgs {
 };
 void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
                                     std::int64_t row_begin, std::int64_t row_end);
+void masked_softmax_dropout_forward(const bf16_t* scores, const SoftmaxArgs& a, bf16_t* probs, bf16_t* dropped,
+                                    std::int64_t row_begin, std::int64_t row_end);
 // grad_scores = probs * (g - sum(g * probs)), g = dropout(grad_dropped).
 void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
                                      float* grad_scores, std::int64_t row_begin, std::int64_t row_end);
+void masked_softmax_dropout_backward(const bf16_t* grad_dropped, const bf16_t* probs, const SoftmaxArgs& a,
+                                     bf16_t* grad_scores, std::int64_t row_begin, std::int64_t row_end);
 
 // --- cross-entropy over rows of `cols` logits (the MLM head) -------------
 // Per row: loss = log_sum - (x[label] - max) with log_sum = log(sum(e^(x -
@@ -85,9 +102,16 @@ void masked_softmax_dropout_backward(const float* grad_dropped, const float* pro
 void cross_entropy_forward(const float* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
                            float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
                            std::int64_t row_end);
+// bf16 logits (the MLM head under autocast), the loss in fp32.
+void cross_entropy_forward(const bf16_t* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
+                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                           std::int64_t row_end);
 // grad = scale * (softmax(x) - onehot(label)) per row (0 for ignored rows).
 void cross_entropy_backward(const float* logits, const std::int64_t* labels, const float* row_max,
                             const float* log_sum, float scale, std::int64_t cols, float* grad,
+                            std::int64_t row_begin, std::int64_t row_end);
+void cross_entropy_backward(const bf16_t* logits, const std::int64_t* labels, const float* row_max,
+                            const float* log_sum, float scale, std::int64_t cols, bf16_t* grad,
                             std::int64_t row_begin, std::int64_t row_end);
 
 // The vectorisable exp of these kernels (exposed for its test).
