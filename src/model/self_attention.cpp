@@ -38,13 +38,17 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const 
   // hidden sizes, and one pass over the activations.
   auto weight = torch::cat({query->weight, key->weight, value->weight}, 0);
   auto bias = torch::cat({query->bias, key->bias, value->bias}, 0);
-  auto qkv = torch::linear(hidden, weight, bias).view({batch, seq, 3, heads_, head_dim_}).permute({2, 0, 3, 1, 4});
-  // unbind, not qkv[i]: the backward of three selects would allocate and
+  auto qkv = torch::linear(hidden, weight, bias);
+  const bool dropout_active = is_training() && dropout_ > 0.0;
+  // fp32 on CPU: heads read in place from qkv (fused/fused_ops.h).
+  auto fused_context = qkv_attention(qkv, additive_mask, heads_, dropout_, dropout_active);
+  if (fused_context.defined()) return fused_context;
+  auto split = qkv.view({batch, seq, 3, heads_, head_dim_}).permute({2, 0, 3, 1, 4});
+  // unbind, not split[i]: the backward of three selects would allocate and
   // zero the whole [3, ...] gradient three times.
-  const auto parts = qkv.unbind(0);
+  const auto parts = split.unbind(0);
   const auto &q = parts[0], &k = parts[1], &v = parts[2];  // [B, heads, S, head_dim]
   torch::Tensor context;
-  const bool dropout_active = is_training() && dropout_ > 0.0;
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
   // PyTorch's fused attention draws its dropout from the global generator,
   // not from our counter-based masks that exact resume relies on: use it only

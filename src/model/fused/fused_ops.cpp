@@ -3,73 +3,18 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <atomic>
 #include <type_traits>
 
 #include "model/dropout.h"
 #include "model/fused/kernels.h"
+#include "model/fused/op_support.h"
 
 namespace bf::model {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-std::atomic<bool> fused_on{true};
-
-// Fused on the CPU for fp32 and bf16 tensors (bf16 under autocast: GEMM
-// outputs); anything else takes LibTorch's ops.
-bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
-  if (!fused_on.load(std::memory_order_relaxed)) return false;
-  for (const auto* t : tensors)
-    if (!t->defined() || !t->device().is_cpu() ||
-        (t->scalar_type() != torch::kFloat && t->scalar_type() != torch::kBFloat16))
-      return false;
-  return true;
-}
-
-bool is_bf16(const torch::Tensor& t) { return t.scalar_type() == torch::kBFloat16; }
-
-// f(pointer to t's elements), typed float* or fused::bf16_t*: the kernels'
-// overloads pick the element type.
-template <class F>
-void with_elements(const torch::Tensor& t, F&& f) {
-  if (is_bf16(t))
-    f(reinterpret_cast<fused::bf16_t*>(t.data_ptr<at::BFloat16>()));
-  else
-    f(t.data_ptr<float>());
-}
-
-// Whether autograd will want a backward of an op on these inputs.
-bool wants_grad(std::initializer_list<const torch::Tensor*> inputs) {
-  if (!torch::GradMode::is_enabled()) return false;
-  for (const auto* t : inputs)
-    if (t->requires_grad()) return true;
-  return false;
-}
-
-// Rows per task of at::parallel_for: about 16 K elements.
-std::int64_t grain_rows(std::int64_t cols) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(cols, 1)); }
-
-fused::DropoutDraw maybe_draw(double p, bool training) {
-  return training && p > 0.0 ? draw_dropout(p) : fused::DropoutDraw{};
-}
-
-// The draw travels from forward to backward in the context (the seed's bits
-// as an int64).
-void save_draw(AutogradContext* ctx, const fused::DropoutDraw& d) {
-  ctx->saved_data["seed"] = static_cast<std::int64_t>(d.seed);
-  ctx->saved_data["threshold"] = static_cast<std::int64_t>(d.threshold);
-  ctx->saved_data["keep_scale"] = static_cast<double>(d.keep_scale);
-}
-
-fused::DropoutDraw load_draw(AutogradContext* ctx) {
-  fused::DropoutDraw d;
-  d.seed = static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt());
-  d.threshold = static_cast<std::uint64_t>(ctx->saved_data["threshold"].toInt());
-  d.keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
-  return d;
-}
+using namespace fused::support;
 
 struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& y, const torch::Tensor& residual,
@@ -237,8 +182,6 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
 };
 
 }  // namespace
-
-void set_fused_kernels(bool on) { fused_on.store(on); }
 
 torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
                                      torch::nn::LayerNorm& layer_norm) {

@@ -30,6 +30,16 @@ torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor
 torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
                                      bool training);
 
+// Multi-head attention on the fused projection's output qkv [B, S, 3H]
+// (query, key and value, each [heads, head_dim] per position):
+// dropout(softmax(Q K^T / sqrt(head_dim) + mask)) V as [B, S, H]. On CPU fp32
+// each head's blocks go to BLAS with their row stride: Q, K and V are never
+// copied out of qkv, the context is written in place, and backward writes
+// the three gradients into one [B, S, 3H] tensor. Undefined where it does not
+// fuse (bf16, CUDA, fusion off): the caller then takes LibTorch's ops.
+torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& additive_mask, std::int64_t heads,
+                            double p, bool training);
+
 // The summed cross-entropy of rows of logits [M, V] against labels [M]
 // (negative labels ignored) and how many rows argmax gets right, the loss in
 // fp32 whatever the logits' dtype. Fused on CPU (fp32 or bf16 logits): one pass over the

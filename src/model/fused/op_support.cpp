@@ -1,0 +1,53 @@
+#include "model/fused/op_support.h"
+
+#include <atomic>
+
+#include "model/dropout.h"
+#include "model/fused/fused_ops.h"
+
+namespace bf::model {
+namespace {
+std::atomic<bool> fused_on{true};
+}  // namespace
+
+void set_fused_kernels(bool on) { fused_on.store(on); }
+
+namespace fused::support {
+
+bool fused_enabled() { return fused_on.load(std::memory_order_relaxed); }
+
+bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
+  if (!fused_enabled()) return false;
+  for (const auto* t : tensors)
+    if (!t->defined() || !t->device().is_cpu() ||
+        (t->scalar_type() != torch::kFloat && t->scalar_type() != torch::kBFloat16))
+      return false;
+  return true;
+}
+
+bool wants_grad(std::initializer_list<const torch::Tensor*> inputs) {
+  if (!torch::GradMode::is_enabled()) return false;
+  for (const auto* t : inputs)
+    if (t->requires_grad()) return true;
+  return false;
+}
+
+DropoutDraw maybe_draw(double p, bool training) { return training && p > 0.0 ? draw_dropout(p) : DropoutDraw{}; }
+
+// The seed's bits travel as an int64.
+void save_draw(torch::autograd::AutogradContext* ctx, const DropoutDraw& d) {
+  ctx->saved_data["seed"] = static_cast<std::int64_t>(d.seed);
+  ctx->saved_data["threshold"] = static_cast<std::int64_t>(d.threshold);
+  ctx->saved_data["keep_scale"] = static_cast<double>(d.keep_scale);
+}
+
+DropoutDraw load_draw(torch::autograd::AutogradContext* ctx) {
+  DropoutDraw d;
+  d.seed = static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt());
+  d.threshold = static_cast<std::uint64_t>(ctx->saved_data["threshold"].toInt());
+  d.keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+  return d;
+}
+
+}  // namespace fused::support
+}  // namespace bf::model
