@@ -9,7 +9,19 @@
 #include "cli/commands.h"
 #include "util/error.h"
 
+#ifdef BF_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
+
 int main(int argc, char** argv) {
+#ifdef BF_TCMALLOC
+  // tcmalloc hands freed spans back to the kernel as it goes (its release
+  // rate). Training frees and re-allocates the same activations every step,
+  // so whatever it released is faulted in and zeroed again the next step: up
+  // to 290,000 faults (1.2 GB) per base step, depending on the order of frees
+  // (docs/performance.md). The peak working set is held anyway: keep it.
+  MallocExtension::instance()->SetMemoryReleaseRate(0);
+#endif
   CLI::App app{"bertforge: BERT pretraining and fine-tuning in C++ on LibTorch", "bertforge"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
