@@ -86,6 +86,33 @@ void check_thread_count_invariant(const std::function<torch::Tensor(const std::v
   }
 }
 
+// dropout_add_layer_norm(y, residual) over inputs {y, residual, gamma, beta}
+// of width 40; the module's parameters are the leaves 2 and 3 themselves.
+std::function<torch::Tensor(const std::vector<torch::Tensor>&)> layer_norm_op(double p) {
+  return [p](const std::vector<torch::Tensor>& in) {
+    torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
+    ln->weight = in[2];
+    ln->bias = in[3];
+    return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
+  };
+}
+
+// A tiny BERT's config (vocabulary 101) and a batch of 3 x 16 ids whose row
+// `padded_row` is padding from `padded_from` on.
+struct TinyBatch {
+  bf::model::BertConfig config;
+  torch::Tensor ids, attention;
+};
+
+TinyBatch tiny_batch(std::int64_t padded_row, std::int64_t padded_from) {
+  TinyBatch t{bf::model::BertConfig::preset("tiny"), {}, {}};
+  t.config.vocab_size = 101;
+  t.ids = torch::randint(5, t.config.vocab_size, {3, 16});
+  t.attention = torch::ones({3, 16}, torch::kLong);
+  t.attention[padded_row].narrow(0, padded_from, 16 - padded_from).zero_();
+  return t;
+}
+
 torch::Tensor padding_mask(std::int64_t batch, std::int64_t seq) {
   auto keep = torch::ones({batch, seq});
   for (std::int64_t b = 0; b < batch; ++b) keep[b].narrow(0, seq - b % seq, b % seq).zero_();  // b padded keys
@@ -112,13 +139,7 @@ TEST_CASE("dropout + residual + LayerNorm fused equals the separate ops, with th
                                           1 + 0.1 * torch::randn({40}), 0.1 * torch::randn({40})};
   for (double p : {0.0, 0.1, 0.5}) {
     INFO("p = " << p);
-    // The module's parameters are the leaves 2 and 3 themselves.
-    auto g = [p](const std::vector<torch::Tensor>& in) {
-      torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
-      ln->weight = in[2];
-      ln->bias = in[3];
-      return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
-    };
+    const auto g = layer_norm_op(p);
     Run unfused;
     auto fused = fused_and_unfused(g, inputs, unfused);
     check_same_run(fused, unfused, 1e-5, 1e-5);
@@ -194,12 +215,9 @@ TEST_CASE("attention read in place from the fused Q/K/V output equals the copyin
 }
 
 TEST_CASE("a BERT training step with fused kernels equals one without them", "[model][fused]") {
-  auto config = bf::model::BertConfig::preset("tiny");
-  config.vocab_size = 101;
-  const std::int64_t batch = 3, seq = 16;
-  auto ids = torch::randint(5, config.vocab_size, {batch, seq});
-  auto attention = torch::ones({batch, seq}, torch::kLong);
-  attention[2].narrow(0, 10, 6).zero_();
+  const auto data = tiny_batch(2, 10);
+  const auto& config = data.config;
+  const auto &ids = data.ids, &attention = data.attention;
   auto step = [&](bool fused) {
     bf::model::set_fused_kernels(fused);
     torch::manual_seed(9);
@@ -286,12 +304,7 @@ TEST_CASE("bf16 inputs: fused kernels equal LibTorch's bf16 ops and drop the sam
                                             1 + 0.1 * torch::randn({40}), 0.1 * torch::randn({40})};
     for (double p : {0.0, 0.1}) {
       INFO("p = " << p);
-      auto g = [p](const std::vector<torch::Tensor>& in) {
-        torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
-        ln->weight = in[2];
-        ln->bias = in[3];
-        return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
-      };
+      const auto g = layer_norm_op(p);
       Run unfused;
       auto fused = fused_and_unfused(g, inputs, unfused);
       CHECK(fused.out.scalar_type() == torch::kFloat);
@@ -344,12 +357,10 @@ TEST_CASE("bf16 inputs: fused kernels equal LibTorch's bf16 ops and drop the sam
 }
 
 TEST_CASE("a BERT training step under bf16 autocast with fused kernels equals one without them", "[model][fused][bf16]") {
-  auto config = bf::model::BertConfig::preset("tiny");
-  config.vocab_size = 101;
-  const std::int64_t batch = 3, seq = 16;
-  auto ids = torch::randint(5, config.vocab_size, {batch, seq});
-  auto attention = torch::ones({batch, seq}, torch::kLong);
-  attention[1].narrow(0, 9, 7).zero_();
+  const auto data = tiny_batch(1, 9);
+  const auto& config = data.config;
+  const auto &ids = data.ids, &attention = data.attention;
+  const std::int64_t batch = ids.size(0), seq = ids.size(1);
   bf::model::PreTrainingInputs in;
   in.input_ids = ids;
   in.token_type_ids = torch::zeros_like(ids);
