@@ -32,7 +32,7 @@ void add_train_bench(CLI::App& parent) {
   cmd->add_flag("--all-position-logits", o->all_positions,
                 "Run the MLM head at every position, as Hugging Face does (for comparison)");
   cmd->add_flag("--unfused", o->unfused,
-                "LibTorch's separate ops instead of the fused CPU kernels (residual + LayerNorm, softmax, MLM loss)");
+                "LibTorch's separate ops instead of the fused CPU kernels (residual + LayerNorm, softmax, MLM loss, attention read in place)");
   cmd->add_option("--profile", o->profile, "Write an autograd profile of the timed steps (chrome trace JSON)");
   cmd->add_option("--json", o->json, "Also write the figures as JSON to this file");
   add_common_options(*cmd, *common);
