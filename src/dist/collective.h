@@ -26,7 +26,7 @@ class Collective {
     return [] {};
   }
   // The size of the gradient buckets (distributed.bucket_mb).
-  virtual std::int64_t gradient_bucket_bytes() const { return std::int64_t{25} << 20; }
+  virtual std::int64_t gradient_bucket_bytes() const { return std::int64_t{4} << 20; }
   // Sums each value over ranks, in place.
   virtual void sum(std::vector<double>& values) { (void)values; }
   // Overwrites every rank's tensors with rank 0's.

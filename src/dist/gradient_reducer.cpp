@@ -13,14 +13,22 @@ struct GradientReducer::Hook {
   std::uintptr_t key = 0;
 };
 
-GradientReducer::GradientReducer(Collective& comm, std::vector<torch::Tensor> params, std::int64_t bucket_bytes)
+GradientReducer::GradientReducer(Collective& comm, std::vector<torch::Tensor> params, std::int64_t bucket_bytes,
+                                 EmbeddingToSplit embedding)
     : comm_(comm),
       params_(std::move(params)),
       bucket_of_(params_.size()),
       arrived_(params_.size(), false),
       bucket_bytes_(bucket_bytes) {
+  for (std::size_t k = 0; k < params_.size() && embedding.weight.defined(); ++k) {
+    if (!params_[k].is_same(embedding.weight)) continue;
+    embedding_ = std::make_unique<EmbeddingParts>();
+    embedding_->param = k;
+    embedding_->tied_decoder = embedding.tied_decoder;
+  }
   std::vector<std::size_t> reversed;
-  for (std::size_t k = params_.size(); k-- > 0;) reversed.push_back(k);
+  for (std::size_t k = params_.size(); k-- > 0;)
+    if (in_buckets(k)) reversed.push_back(k);
   build_buckets(reversed);
   for (std::size_t k = 0; k < params_.size(); ++k) {
     Hook hook;
@@ -59,7 +67,7 @@ void GradientReducer::rebuild_in_arrival_order() {
   std::vector<bool> seen(params_.size(), false);
   for (auto k : arrival_order_) seen[k] = true;
   for (std::size_t k = params_.size(); k-- > 0;)
-    if (!seen[k]) order.push_back(static_cast<std::int64_t>(k));
+    if (!seen[k] && in_buckets(k)) order.push_back(static_cast<std::int64_t>(k));
   std::vector<torch::Tensor> shared{torch::tensor(order, torch::kInt64)};
   comm_.broadcast(shared);
   const auto* agreed = shared[0].data_ptr<std::int64_t>();
@@ -82,11 +90,46 @@ void GradientReducer::arm() {
     bucket.flat = torch::Tensor();
     bucket.wait = nullptr;
   }
+  // Every rank's looked-up rows, summed while backward runs: the union
+  // decides which rows finish() sums again.
+  if (embedding_) {
+    auto& e = *embedding_;
+    if (!e.looked_up.defined()) e.looked_up = torch::zeros({params_[e.param].size(0)}, params_[e.param].options());
+    e.looked_up_wait = comm_.start_sum(e.looked_up);
+  }
+}
+
+void GradientReducer::rows_looked_up(const torch::Tensor& input_ids) {
+  if (!embedding_) return;
+  torch::NoGradGuard no_grad;
+  auto& e = *embedding_;
+  const auto& weight = params_[e.param];
+  if (!e.looked_up.defined()) e.looked_up = torch::zeros({weight.size(0)}, weight.options());
+  e.looked_up.index_fill_(0, input_ids.reshape({-1}).to(weight.device()), 1);
+}
+
+void GradientReducer::decoder_gradient(const torch::Tensor& grad) {
+  if (!armed_ || !embedding_ || !embedding_->tied_decoder || embedding_->dense_wait) return;
+  start_embedding_dense(grad);
+  const auto before = next_to_start_;
+  start_ready_buckets();
+  started_in_backward_ += 1 + next_to_start_ - before;
+}
+
+// What the parameter's gradient will be once the decoder's part is added,
+// except in the looked-up rows: the earlier micro-batches' sum plus it.
+void GradientReducer::start_embedding_dense(const torch::Tensor& decoder_part) {
+  torch::NoGradGuard no_grad;
+  auto& e = *embedding_;
+  const auto& earlier = params_[e.param].grad();
+  e.dense = earlier.defined() ? earlier + decoder_part : decoder_part.clone();  // autograd may still add to decoder_part
+  e.dense_wait = comm_.start_sum(e.dense);
 }
 
 void GradientReducer::on_gradient(std::size_t param) {
   if (!armed_ || arrived_[param]) return;
   arrived_[param] = true;
+  if (!in_buckets(param)) return;  // the word embedding: finish() sums its rows
   arrival_order_.push_back(param);
   if (--buckets_[bucket_of_[param]].pending == 0) {
     const auto before = next_to_start_;
@@ -96,6 +139,7 @@ void GradientReducer::on_gradient(std::size_t param) {
 }
 
 void GradientReducer::start_ready_buckets() {
+  if (embedding_ && embedding_->tied_decoder && !embedding_->dense_wait) return;  // it goes first on every rank
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].pending == 0) start(buckets_[next_to_start_++]);
 }
 
@@ -115,9 +159,13 @@ void GradientReducer::finish() {
     auto& p = params_[k];
     if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     arrived_[k] = true;
-    --buckets_[bucket_of_[k]].pending;
+    if (in_buckets(k)) --buckets_[bucket_of_[k]].pending;
   }
+  // A step without the decoder (no MLM labels) still sums a dense part, as the other ranks may.
+  if (embedding_ && embedding_->tied_decoder && !embedding_->dense_wait)
+    start_embedding_dense(torch::zeros_like(params_[embedding_->param]));
   start_ready_buckets();
+  if (embedding_) start_embedding_rows();
   const double scale = 1.0 / comm_.world_size();
   for (auto& bucket : buckets_) {
     bucket.wait();
@@ -131,7 +179,33 @@ void GradientReducer::finish() {
     bucket.flat = torch::Tensor();
     bucket.wait = nullptr;
   }
+  if (embedding_) finish_embedding(scale);
   if (!rebuilt_) rebuild_in_arrival_order();
+}
+
+// The rows any rank looked up, of the whole gradient, after the buckets.
+void GradientReducer::start_embedding_rows() {
+  auto& e = *embedding_;
+  e.looked_up_wait();
+  e.row_ids = e.looked_up.nonzero().squeeze(1);
+  e.rows = params_[e.param].grad().index_select(0, e.row_ids);
+  if (e.row_ids.numel() > 0) e.rows_wait = comm_.start_sum(e.rows);
+}
+
+void GradientReducer::finish_embedding(double scale) {
+  auto& e = *embedding_;
+  auto& g = params_[e.param].mutable_grad();
+  if (e.dense_wait) {
+    e.dense_wait();
+    g = e.dense.mul_(scale);  // the summed tensor becomes the gradient: no copy of the table
+  }
+  if (e.rows_wait) {
+    e.rows_wait();
+    g.index_copy_(0, e.row_ids, e.rows.mul_(scale));
+  }
+  e.looked_up.zero_();
+  e.looked_up_wait = e.dense_wait = e.rows_wait = nullptr;
+  e.dense = e.rows = e.row_ids = torch::Tensor();
 }
 
 }  // namespace bf::dist

@@ -27,12 +27,23 @@ std::pair<torch::Tensor, torch::Tensor> labelled_rows(const PreTrainingInputs& i
 
 }  // namespace
 
+// The tied word embedding, through a view of its own when its gradient's
+// decoder part is wanted apart: the view's hook sees that part before
+// autograd adds the lookup's to it.
+torch::Tensor BertForPreTrainingImpl::decoder_weight() const {
+  const auto& weight = bert->embeddings->word_embeddings->weight;
+  if (!on_decoder_gradient || !weight.requires_grad() || !torch::GradMode::is_enabled()) return weight;
+  auto view = weight.view_as(weight);
+  view.register_hook([hook = on_decoder_gradient](const torch::Tensor& grad) { hook(grad); });
+  return view;
+}
+
 PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, bool all_position_logits) {
   PreTrainingOutput out;
   auto encoded = bert->forward(in.input_ids, in.token_type_ids, in.attention_mask);
   out.last_hidden_state = encoded.last_hidden_state;
   out.pooler_output = encoded.pooler_output;
-  const auto& word_embeddings = bert->embeddings->word_embeddings->weight;
+  const auto word_embeddings = decoder_weight();
   const auto hidden_size = encoded.last_hidden_state.size(-1);
   const auto seq = encoded.last_hidden_state.size(1);
 

@@ -1,6 +1,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "model/bert_model.h"
 #include "model/pretraining_heads.h"
 
@@ -51,6 +53,12 @@ class BertForPreTrainingImpl : public torch::nn::Module {
 
   BertModel bert{nullptr};
   BertPreTrainingHeads cls{nullptr};
+  // Given the decoder's part of the tied word embedding gradient as backward
+  // computes it (model/word_embedding_gradient.h).
+  std::function<void(const torch::Tensor& grad)> on_decoder_gradient;
+
+ private:
+  torch::Tensor decoder_weight() const;
 };
 TORCH_MODULE(BertForPreTraining);
 

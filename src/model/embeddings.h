@@ -1,6 +1,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "model/bert_config.h"
 
 namespace bf::model {
@@ -15,6 +17,8 @@ class BertEmbeddingsImpl : public torch::nn::Module {
   torch::nn::Embedding position_embeddings{nullptr};
   torch::nn::Embedding token_type_embeddings{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};  // HF's parameter name
+  // Told each training forward's input ids (model/word_embedding_gradient.h).
+  std::function<void(const torch::Tensor& input_ids)> on_lookup;
 
  private:
   double dropout_;

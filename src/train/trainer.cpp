@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "dist/gradient_reducer.h"
 #include "io/hf_model.h"
+#include "model/word_embedding_gradient.h"
 #include "train/best_tracker.h"
 #include "train/checkpoint.h"
 #include "train/grad_clip.h"
@@ -72,7 +74,8 @@ struct Trainer::Impl {
   std::int64_t nonfinite_in_a_row = 0;
   std::map<std::string, double> last_eval;
   double train_seconds = 0;           // over all sessions of the run
-  double allreduce_seconds = 0;       // in the current logging window
+  double allreduce_seconds = 0;       // in the current logging window: communication not hidden
+  double rank_wait_seconds = 0;       // ... and all of this rank's wait (slower ranks included)
   std::unique_ptr<dist::GradientReducer> reducer;  // data parallel only
 
   Impl(TrainerSettings settings, TrainingTask& t, torch::Device d, dist::Collective* c)
@@ -250,32 +253,53 @@ struct Trainer::Impl {
   }
 
   // The data-parallel gradient averaging, started by hooks during backward;
-  // built at the first step (the task's parameters are final by then).
+  // built before the first step's forward (the task's parameters are final
+  // by then, and the word embedding's hooks see every forward of the step).
   dist::GradientReducer& gradient_reducer() {
     if (!reducer) {
       std::vector<torch::Tensor> trainable;
       for (const auto& p : task.model().parameters())
         if (p.requires_grad()) trainable.push_back(p);
-      reducer = std::make_unique<dist::GradientReducer>(comm, trainable, comm.gradient_bucket_bytes());
+      auto embedding = model::find_word_embedding(task.model());
+      if (embedding.weight.defined() && !embedding.weight.requires_grad()) embedding = {};
+      reducer = std::make_unique<dist::GradientReducer>(
+          comm, trainable, comm.gradient_bucket_bytes(), dist::EmbeddingToSplit{embedding.weight, embedding.tied_decoder});
+      if (embedding.weight.defined()) {
+        auto* r = reducer.get();
+        model::set_word_embedding_gradient_hooks(
+            task.model(), {[r](const torch::Tensor& ids) { r->rows_looked_up(ids); },
+                           [r](const torch::Tensor& grad) { r->decoder_gradient(grad); }});
+      }
     }
     return *reducer;
+  }
+
+  ~Impl() {
+    if (reducer) model::set_word_embedding_gradient_hooks(task.model(), {});
   }
 
   // After backward on every rank: the mean gradient (each rank's loss is its
   // share of the global step's mean times world_size, so the mean is the
   // whole step's gradient), the global loss, and the summed statistics. All
-  // ranks then hold the same numbers and take the same decisions. The time
-  // spent here is the communication backward did not hide.
+  // ranks then hold the same numbers and take the same decisions. A rank
+  // waits here for the communication backward did not hide and, when it
+  // finished backward first, for the slower ranks; the slowest rank waits
+  // for the communication alone, so the shortest wait of all is that part.
   void combine_ranks(double& loss_value, std::map<std::string, double>& sums) {
     const auto t0 = Clock::now();
     gradient_reducer().finish();
+    const double gradient_wait = seconds_since(t0);
     std::vector<double> values{loss_value};
     for (const auto& kv : sums) values.push_back(kv.second);
+    const auto waits = values.size();  // each rank's gradient wait in its own slot: the sum holds them all
+    values.resize(waits + static_cast<std::size_t>(comm.world_size()), 0.0);
+    values[waits + static_cast<std::size_t>(comm.rank())] = gradient_wait;
     comm.sum(values);
     loss_value = values[0] / comm.world_size();
     std::size_t i = 1;
     for (auto& kv : sums) kv.second = values[i++];
-    allreduce_seconds += seconds_since(t0);
+    allreduce_seconds += *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(waits), values.end());
+    rank_wait_seconds += seconds_since(t0);
   }
 
   enum class StepOutcome { Taken, NonFinite, ScaleOverflow };
@@ -288,6 +312,7 @@ struct Trainer::Impl {
     task.begin_step(k);
     std::map<std::string, double> sums;
     double loss_value = 0;
+    if (comm.world_size() > 1) gradient_reducer();
     for (std::int64_t i = 0; i < k; ++i) {
       MicroStep micro;
       {
@@ -508,10 +533,11 @@ TrainResult Trainer::train() {
       if (m.comm.world_size() > 1) {
         record["world_size"] = m.comm.world_size();
         record["allreduce_share"] = window_seconds > 0 ? m.allreduce_seconds / window_seconds : 0.0;
+        record["rank_wait_share"] = window_seconds > 0 ? m.rank_wait_seconds / window_seconds : 0.0;
       }
       m.log_record(record);
       window_tokens = window_seconds = 0;
-      m.allreduce_seconds = 0;
+      m.allreduce_seconds = m.rank_wait_seconds = 0;
     }
     if (m.eval_every > 0 && m.step % m.eval_every == 0) m.run_eval();
     const bool by_steps = m.s.checkpoint.every_steps > 0 && m.step % m.s.checkpoint.every_steps == 0;
