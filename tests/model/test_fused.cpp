@@ -10,6 +10,7 @@
 #include "model/bert_for_pretraining.h"
 #include "model/fused/fused_ops.h"
 #include "model/fused/kernels.h"
+#include "model/fused/op_support.h"
 #include "model/init_weights.h"
 #include "model/self_attention.h"
 
@@ -120,6 +121,17 @@ torch::Tensor padding_mask(std::int64_t batch, std::int64_t seq) {
 }
 
 }  // namespace
+
+// The kernels' at::parallel_for runs whole on one thread unless bf_model is
+// compiled with OpenMP (CMakeLists.txt); nothing else would show it.
+TEST_CASE("the fused kernels' loops run on the threads asked for", "[model][fused]") {
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  CHECK(bf::model::fused::support::parallel_for_threads(64) == 2);
+  at::set_num_threads(1);
+  CHECK(bf::model::fused::support::parallel_for_threads(64) == 1);
+  at::set_num_threads(before);
+}
 
 TEST_CASE("fused kernels' exp is within fp32 rounding of libm's", "[model][fused]") {
   double exp_rel = 0;

@@ -1,6 +1,10 @@
 #include "model/fused/op_support.h"
 
+#include <ATen/Parallel.h>
+
 #include <atomic>
+#include <mutex>
+#include <set>
 
 #include "model/dropout.h"
 #include "model/fused/fused_ops.h"
@@ -30,6 +34,16 @@ bool wants_grad(std::initializer_list<const torch::Tensor*> inputs) {
   for (const auto* t : inputs)
     if (t->requires_grad()) return true;
   return false;
+}
+
+int parallel_for_threads(std::int64_t items) {
+  std::mutex m;
+  std::set<int> seen;
+  at::parallel_for(0, items, 1, [&](std::int64_t, std::int64_t) {
+    std::lock_guard<std::mutex> lock(m);
+    seen.insert(at::get_thread_num());
+  });
+  return static_cast<int>(seen.size());
 }
 
 DropoutDraw maybe_draw(double p, bool training) { return training && p > 0.0 ? draw_dropout(p) : DropoutDraw{}; }

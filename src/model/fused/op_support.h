@@ -38,6 +38,10 @@ inline std::int64_t grain_rows(std::int64_t cols) {
   return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(cols, 1));
 }
 
+// How many threads at::parallel_for uses for `items` tasks in this library:
+// 1 whatever at::get_num_threads() says when it was built without OpenMP.
+int parallel_for_threads(std::int64_t items);
+
 // A dropout draw from the default generator (model/dropout.h) when dropout
 // is on, else the inactive draw.
 DropoutDraw maybe_draw(double p, bool training);
