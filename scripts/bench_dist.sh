@@ -8,7 +8,7 @@
 # (allreduce_share: the slower rank's wait) and all of rank 0's wait, which
 # adds the time it waited for the slower rank (rank_wait_share).
 #
-# Usage: scripts/bench_dist.sh [build-dir]   (env: PRESET=mini BATCH=16 SEQ=128 STEPS=40 BUCKET_MB=25)
+# Usage: scripts/bench_dist.sh [build-dir]   (env: PRESET=mini BATCH=16 SEQ=128 STEPS=40 BUCKET_MB=4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -20,7 +20,7 @@ PRESET=${PRESET:-mini}
 BATCH=${BATCH:-16}
 SEQ=${SEQ:-128}
 STEPS=${STEPS:-40}
-BUCKET_MB=${BUCKET_MB:-25}
+BUCKET_MB=${BUCKET_MB:-4}
 EVERY=$((STEPS / 4))
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bertforge-bench-dist.XXXXXX")

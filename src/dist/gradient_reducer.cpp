@@ -122,7 +122,8 @@ void GradientReducer::start_embedding_dense(const torch::Tensor& decoder_part) {
   torch::NoGradGuard no_grad;
   auto& e = *embedding_;
   const auto& earlier = params_[e.param].grad();
-  e.dense = earlier.defined() ? earlier + decoder_part : decoder_part.clone();  // autograd may still add to decoder_part
+  // A copy either way: the sum runs in place while autograd may still read decoder_part.
+  e.dense = earlier.defined() ? earlier + decoder_part : decoder_part.clone();
   e.dense_wait = comm_.start_sum(e.dense);
 }
 

@@ -22,8 +22,8 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
   if (seq_len > position_embeddings->weight.size(0))
     bf::fail("sequence length " + std::to_string(seq_len) + " exceeds max_position_embeddings " +
              std::to_string(position_embeddings->weight.size(0)));
-  // Positions are a broadcast slice of the table: no index tensor, no gather.
   if (on_lookup && is_training() && torch::GradMode::is_enabled()) on_lookup(input_ids);
+  // Positions are a broadcast slice of the table: no index tensor, no gather.
   auto positions = position_embeddings->weight.narrow(0, 0, seq_len).unsqueeze(0);
   auto x = word_embeddings->forward(input_ids) + token_type_embeddings->forward(token_type_ids) + positions;
   x = LayerNorm->forward(x);

@@ -263,7 +263,8 @@ struct Trainer::Impl {
       auto embedding = model::find_word_embedding(task.model());
       if (embedding.weight.defined() && !embedding.weight.requires_grad()) embedding = {};
       reducer = std::make_unique<dist::GradientReducer>(
-          comm, trainable, comm.gradient_bucket_bytes(), dist::EmbeddingToSplit{embedding.weight, embedding.tied_decoder});
+          comm, trainable, comm.gradient_bucket_bytes(),
+          dist::EmbeddingToSplit{embedding.weight, embedding.tied_decoder});
       if (embedding.weight.defined()) {
         auto* r = reducer.get();
         model::set_word_embedding_gradient_hooks(
