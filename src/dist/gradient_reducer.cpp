@@ -25,6 +25,7 @@ GradientReducer::GradientReducer(Collective& comm, std::vector<torch::Tensor> pa
     embedding_ = std::make_unique<EmbeddingParts>();
     embedding_->param = k;
     embedding_->tied_decoder = embedding.tied_decoder;
+    embedding_->looked_up = torch::zeros({params_[k].size(0)}, params_[k].options());
   }
   std::vector<std::size_t> reversed;
   for (std::size_t k = params_.size(); k-- > 0;)
@@ -92,24 +93,18 @@ void GradientReducer::arm() {
   }
   // Every rank's looked-up rows, summed while backward runs: the union
   // decides which rows finish() sums again.
-  if (embedding_) {
-    auto& e = *embedding_;
-    if (!e.looked_up.defined()) e.looked_up = torch::zeros({params_[e.param].size(0)}, params_[e.param].options());
-    e.looked_up_wait = comm_.start_sum(e.looked_up);
-  }
+  if (embedding_) embedding_->looked_up_wait = comm_.start_sum(embedding_->looked_up);
 }
 
 void GradientReducer::rows_looked_up(const torch::Tensor& input_ids) {
   if (!embedding_) return;
   torch::NoGradGuard no_grad;
-  auto& e = *embedding_;
-  const auto& weight = params_[e.param];
-  if (!e.looked_up.defined()) e.looked_up = torch::zeros({weight.size(0)}, weight.options());
-  e.looked_up.index_fill_(0, input_ids.reshape({-1}).to(weight.device()), 1);
+  auto& mask = embedding_->looked_up;
+  mask.index_fill_(0, input_ids.reshape({-1}).to(mask.device()), 1);
 }
 
 void GradientReducer::decoder_gradient(const torch::Tensor& grad) {
-  if (!armed_ || !embedding_ || !embedding_->tied_decoder || embedding_->dense_wait) return;
+  if (!armed_ || !awaiting_dense()) return;
   start_embedding_dense(grad);
   const auto before = next_to_start_;
   start_ready_buckets();
@@ -140,7 +135,7 @@ void GradientReducer::on_gradient(std::size_t param) {
 }
 
 void GradientReducer::start_ready_buckets() {
-  if (embedding_ && embedding_->tied_decoder && !embedding_->dense_wait) return;  // it goes first on every rank
+  if (awaiting_dense()) return;  // it goes first on every rank
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].pending == 0) start(buckets_[next_to_start_++]);
 }
 
@@ -163,8 +158,7 @@ void GradientReducer::finish() {
     if (in_buckets(k)) --buckets_[bucket_of_[k]].pending;
   }
   // A step without the decoder (no MLM labels) still sums a dense part, as the other ranks may.
-  if (embedding_ && embedding_->tied_decoder && !embedding_->dense_wait)
-    start_embedding_dense(torch::zeros_like(params_[embedding_->param]));
+  if (awaiting_dense()) start_embedding_dense(torch::zeros_like(params_[embedding_->param]));
   start_ready_buckets();
   if (embedding_) start_embedding_rows();
   const double scale = 1.0 / comm_.world_size();

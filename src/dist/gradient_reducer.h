@@ -80,6 +80,8 @@ class GradientReducer {
   void start_embedding_rows();
   void finish_embedding(double scale);
   bool in_buckets(std::size_t param) const { return !embedding_ || embedding_->param != param; }
+  // The tied decoder's dense part is still to be started (before any bucket).
+  bool awaiting_dense() const { return embedding_ && embedding_->tied_decoder && !embedding_->dense_wait; }
 
   Collective& comm_;
   std::vector<torch::Tensor> params_;
