@@ -37,34 +37,59 @@ long minor_page_faults() {
   return usage.ru_minflt;
 }
 
-// Median GFLOP/s of a 2048 x 2048 matmul on all threads: the machine's
-// practical peak, the yardstick for every other figure.
-double gemm_peak_gflops(torch::ScalarType dtype, const torch::Device& device, int reps) {
+namespace {
+
+// GFLOP/s of each of `reps` 2048 x 2048 matmuls on all threads, after an
+// untimed one: the machine's practical peak, the yardstick for every other
+// figure.
+std::vector<double> gemm_rates(torch::ScalarType dtype, const torch::Device& device, int reps) {
+  torch::NoGradGuard no_grad;
   const std::int64_t n = 2048;
   auto options = torch::TensorOptions().dtype(dtype).device(device);
   auto a = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
   auto b = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
   auto c = torch::mm(a, b);
-  std::vector<double> times;
-  for (int i = 0; i < reps + 2; ++i) {
+  std::vector<double> rates;
+  for (int i = 0; i < reps + 1; ++i) {
     sync(device);
     const auto start = Clock::now();
     torch::mm_out(c, a, b);
     sync(device);
-    if (i >= 2) times.push_back(seconds_since(start));
+    if (i >= 1) rates.push_back(2.0 * n * n * n / seconds_since(start) / 1e9);
   }
-  return 2.0 * n * n * n / median(times) / 1e9;
+  return rates;
 }
 
 // bf16 is left at 0 on a CPU without bf16 matrix instructions: LibTorch's
 // generic bf16 GEMM there takes seconds per 2048^2 product and means nothing.
+bool measures_bf16(const torch::Device& device) { return !device.is_cpu() || train::cpu_has_fast_bf16(); }
+
+}  // namespace
+
+double gemm_peak_gflops(torch::ScalarType dtype, const torch::Device& device, int reps) {
+  return median(gemm_rates(dtype, device, reps));
+}
+
 GemmPeaks measure_gemm_peaks(const torch::Device& device) {
-  torch::NoGradGuard no_grad;
   GemmPeaks p;
   p.fp32 = gemm_peak_gflops(torch::kFloat32, device);
-  if (!device.is_cpu() || train::cpu_has_fast_bf16()) p.bf16 = gemm_peak_gflops(torch::kBFloat16, device);
+  if (measures_bf16(device)) p.bf16 = gemm_peak_gflops(torch::kBFloat16, device);
   return p;
 }
+
+GemmPeakSampler::GemmPeakSampler(const torch::Device& device) : device_(device), bf16_(measures_bf16(device)) {}
+
+void GemmPeakSampler::sample(int reps) {
+  for (double r : gemm_rates(torch::kFloat32, device_, reps)) fp32_.push_back(r);
+  if (bf16_)
+    for (double r : gemm_rates(torch::kBFloat16, device_, reps)) bf16_rates_.push_back(r);
+}
+
+GemmPeaks GemmPeakSampler::median() const { return {bench::median(fp32_), bench::median(bf16_rates_)}; }
+
+double GemmPeakSampler::fp32_min() const { return fp32_.empty() ? 0 : *std::min_element(fp32_.begin(), fp32_.end()); }
+
+double GemmPeakSampler::fp32_max() const { return fp32_.empty() ? 0 : *std::max_element(fp32_.begin(), fp32_.end()); }
 
 std::string gflops_or_na(double v) {
   if (v <= 0) return "n/a (no AVX512_BF16/AMX)";

@@ -28,6 +28,27 @@ struct GemmPeaks {
   double bf16 = 0;  // 0: not measured (a CPU without bf16 matrix instructions)
 };
 GemmPeaks measure_gemm_peaks(const torch::Device& device);
+
+// The same peak sampled at several moments of a run. A shared VM's GEMM rate
+// moves by a third within seconds (one 2048^2 product measured 90 to 168
+// GFLOP/s within a minute on the development machine), so a peak taken once,
+// before a run, can fall in a dip or a burst the timed steps never see. A
+// benchmark samples before and between its timed repeats and divides by the
+// median of every sample.
+class GemmPeakSampler {
+ public:
+  explicit GemmPeakSampler(const torch::Device& device);
+  void sample(int reps);  // `reps` timed products per measured dtype
+  GemmPeaks median() const;
+  double fp32_min() const;
+  double fp32_max() const;
+  std::size_t samples() const { return fp32_.size(); }
+
+ private:
+  torch::Device device_;
+  bool bf16_;
+  std::vector<double> fp32_, bf16_rates_;
+};
 std::string gflops_or_na(double v);
 
 }  // namespace bf::bench

@@ -87,7 +87,8 @@ void run_train_bench(const TrainBenchOptions& o) {
               static_cast<long long>(config.vocab_size), static_cast<long long>(o.batch),
               static_cast<long long>(o.seq), o.precision.c_str(), device.str().c_str(), at::get_num_threads(),
               o.unfused ? ", unfused" : "");
-  const auto peaks = measure_gemm_peaks(device);
+  GemmPeakSampler peak_sampler(device);
+  peak_sampler.sample(10);
 
   torch::manual_seed(1234);
   auto net = model::BertForPreTraining(config);
@@ -132,10 +133,20 @@ void run_train_bench(const TrainBenchOptions& o) {
   {
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     if (!o.profile.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile);
-    const auto faults_before = minor_page_faults();
-    for (int i = 0; i < o.steps; ++i) one_step(true);
-    faults_per_step = static_cast<double>(minor_page_faults() - faults_before) / o.steps;
+    long faults = 0;
+    for (int i = 0; i < o.steps; ++i) {
+      const auto faults_before = minor_page_faults();
+      one_step(true);
+      faults += minor_page_faults() - faults_before;
+      // Between the steps, so that the yardstick sees the moments the steps
+      // saw; not while profiling, which would record these products as the
+      // step's.
+      if (!profile) peak_sampler.sample(2);
+    }
+    faults_per_step = static_cast<double>(faults) / o.steps;
   }
+  if (!o.profile.empty()) peak_sampler.sample(10);
+  const auto peaks = peak_sampler.median();
 
   const double step_s = median(times.total);
   const double tokens = static_cast<double>(o.batch * o.seq);
@@ -145,7 +156,9 @@ void run_train_bench(const TrainBenchOptions& o) {
   const auto useful_flops = model::pretraining_step_flops(config, o.batch, o.seq, labelled);
   const double achieved = flops.total() / step_s / 1e9;
 
-  std::printf("  GEMM peak (2048^2 mm, same process): fp32 %.1f GFLOP/s, bf16 %s\n", peaks.fp32,
+  std::printf("  GEMM peak (2048^2 mm, median of %zu sampled before and between the steps): fp32 %.1f GFLOP/s "
+              "[%.1f-%.1f], bf16 %s\n",
+              peak_sampler.samples(), peaks.fp32, peak_sampler.fp32_min(), peak_sampler.fp32_max(),
               gflops_or_na(peaks.bf16).c_str());
   std::printf("  median step %.4f s (forward %.4f, backward %.4f, clip+optimizer %.4f) over %d steps\n", step_s,
               median(times.forward), median(times.backward), median(times.optimizer), o.steps);
@@ -187,6 +200,9 @@ void run_train_bench(const TrainBenchOptions& o) {
                         {"achieved_gflops", achieved},
                         {"gemm_peak_fp32_gflops", peaks.fp32},
                         {"gemm_peak_bf16_gflops", peaks.bf16},
+                        {"gemm_peak_fp32_min_gflops", peak_sampler.fp32_min()},
+                        {"gemm_peak_fp32_max_gflops", peak_sampler.fp32_max()},
+                        {"gemm_peak_samples", peak_sampler.samples()},
                         {"share_of_fp32_peak", achieved / peaks.fp32},
                         {"share_of_bf16_peak", peaks.bf16 > 0 ? achieved / peaks.bf16 : 0.0},
                         {"peak_rss_gib", peak_rss_gib()},
