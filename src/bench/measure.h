@@ -49,6 +49,7 @@ class GemmPeakSampler {
   bool bf16_;
   std::vector<double> fp32_, bf16_rates_;
 };
+
 std::string gflops_or_na(double v);
 
 }  // namespace bf::bench
