@@ -8,7 +8,7 @@
 #   scripts/bench_perf.sh [BUILD_DIR] [OUT_DIR]   (defaults: build, runs/bench)
 #
 # Prints a markdown table and writes it to OUT_DIR/table.md (the JSON of each
-# run beside it). About 5 minutes on 2 cores; run it on an otherwise idle
+# run beside it). About 12 minutes on 2 cores; run it on an otherwise idle
 # machine. bf16 rows are skipped on CPUs without bf16 matrix instructions
 # (AVX512_BF16 or AMX), where LibTorch's bf16 matmul is generic code.
 set -euo pipefail
