@@ -66,17 +66,6 @@ bool measures_bf16(const torch::Device& device) { return !device.is_cpu() || tra
 
 }  // namespace
 
-double gemm_peak_gflops(torch::ScalarType dtype, const torch::Device& device, int reps) {
-  return median(gemm_rates(dtype, device, reps));
-}
-
-GemmPeaks measure_gemm_peaks(const torch::Device& device) {
-  GemmPeaks p;
-  p.fp32 = gemm_peak_gflops(torch::kFloat32, device);
-  if (measures_bf16(device)) p.bf16 = gemm_peak_gflops(torch::kBFloat16, device);
-  return p;
-}
-
 GemmPeakSampler::GemmPeakSampler(const torch::Device& device) : device_(device), bf16_(measures_bf16(device)) {}
 
 void GemmPeakSampler::sample(int reps) {
@@ -90,6 +79,12 @@ GemmPeaks GemmPeakSampler::median() const { return {bench::median(fp32_), bench:
 double GemmPeakSampler::fp32_min() const { return fp32_.empty() ? 0 : *std::min_element(fp32_.begin(), fp32_.end()); }
 
 double GemmPeakSampler::fp32_max() const { return fp32_.empty() ? 0 : *std::max_element(fp32_.begin(), fp32_.end()); }
+
+GemmPeaks measure_gemm_peaks(const torch::Device& device) {
+  GemmPeakSampler sampler(device);
+  sampler.sample(10);
+  return sampler.median();
+}
 
 std::string gflops_or_na(double v) {
   if (v <= 0) return "n/a (no AVX512_BF16/AMX)";

@@ -20,13 +20,11 @@ double peak_rss_gib();
 // zeroed (freshly allocated, or handed back and allocated again).
 long minor_page_faults();
 
-// Median GFLOP/s of a 2048 x 2048 matmul on all threads.
-double gemm_peak_gflops(torch::ScalarType dtype, const torch::Device& device, int reps = 10);
-
 struct GemmPeaks {
   double fp32 = 0;
   double bf16 = 0;  // 0: not measured (a CPU without bf16 matrix instructions)
 };
+// Median GFLOP/s of ten 2048 x 2048 matmuls on all threads, per dtype.
 GemmPeaks measure_gemm_peaks(const torch::Device& device);
 
 // The same peak sampled at several moments of a run. A shared VM's GEMM rate
