@@ -88,10 +88,10 @@ void check_thread_count_invariant(const std::function<torch::Tensor(const std::v
 }
 
 // dropout_add_layer_norm(y, residual) over inputs {y, residual, gamma, beta}
-// of width 40; the module's parameters are the leaves 2 and 3 themselves.
-std::function<torch::Tensor(const std::vector<torch::Tensor>&)> layer_norm_op(double p) {
-  return [p](const std::vector<torch::Tensor>& in) {
-    torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
+// of `width`; the module's parameters are the leaves 2 and 3 themselves.
+std::function<torch::Tensor(const std::vector<torch::Tensor>&)> layer_norm_op(double p, std::int64_t width = 40) {
+  return [p, width](const std::vector<torch::Tensor>& in) {
+    torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({width}).eps(1e-12));
     ln->weight = in[2];
     ln->bias = in[3];
     return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
@@ -160,6 +160,21 @@ TEST_CASE("dropout + residual + LayerNorm fused equals the separate ops, with th
     if (p > 0) CHECK(fused.grads[0].eq(0).any().item<bool>());
     check_thread_count_invariant(g, inputs);
   }
+}
+
+// The kernels hash dropout bits a chunk of 256 elements at a time: rows longer
+// than a chunk, and rows starting at odd element indices (odd width), must
+// still drop exactly the unfused mask's elements.
+TEST_CASE("fused dropout drops the unfused mask's elements on long rows of odd width", "[model][fused]") {
+  torch::manual_seed(3);
+  const std::int64_t width = 601;
+  const std::vector<torch::Tensor> inputs{torch::randn({3, 5, width}), torch::randn({3, 5, width}),
+                                          1 + 0.1 * torch::randn({width}), 0.1 * torch::randn({width})};
+  Run unfused;
+  auto fused = fused_and_unfused(layer_norm_op(0.3, width), inputs, unfused);
+  check_same_run(fused, unfused, 1e-5, 1e-5);
+  CHECK(fused.grads[0].eq(0).equal(unfused.grads[0].eq(0)));
+  CHECK(fused.grads[0].eq(0).any().item<bool>());
 }
 
 TEST_CASE("attention mask + softmax + dropout fused equals the separate ops", "[model][fused]") {

@@ -79,6 +79,33 @@ BF_INLINE float lane_sum(const float* v, std::int64_t n) {
   return total;
 }
 
+// The largest of v[0..n), NaNs passed over. A running maximum doesn't
+// vectorise (GCC keeps its NaN rules scalar even in lanes), so the lanes are
+// GCC vectors; a maximum is the same in any order.
+template <class T>
+BF_INLINE float largest(const T* v, std::int64_t n) {
+  typedef float lanes8 __attribute__((vector_size(32)));
+  const float low = -INFINITY;
+  lanes8 a = {low, low, low, low, low, low, low, low}, b = a;
+  std::int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    float w[16];
+    for (int l = 0; l < 16; ++l) w[l] = widen(v[j + l]);
+    lanes8 x, y;
+    std::memcpy(&x, w, sizeof x);
+    std::memcpy(&y, w + 8, sizeof y);
+    a = a < x ? x : a;
+    b = b < y ? y : b;
+  }
+  float top = low;
+  for (int l = 0; l < 8; ++l) {
+    top = top < a[l] ? a[l] : top;
+    top = top < b[l] ? b[l] : top;
+  }
+  for (; j < n; ++j) top = top < widen(v[j]) ? widen(v[j]) : top;
+  return top;
+}
+
 // Sum of (v - c)^2.
 BF_INLINE float lane_sum_sq(const float* v, float c, std::int64_t n) {
   float acc[kLanes] = {};
@@ -108,21 +135,31 @@ BF_INLINE float lane_dot(const float* a, const B* b, std::int64_t n) {
 }
 
 // out[j] = in[j] * dropout factor of element first + j (in may equal out).
-// One hash per pair of elements, as the unfused mask draws them: hashing is
-// most of this loop's cost.
+// Hashing is most of this loop's cost, so the hashes of a chunk are computed
+// first in a loop of their own, which vectorises (one hash per pair of
+// elements, as the unfused mask draws them), and then applied.
 template <class In, class Out>
 BF_INLINE void apply_dropout(const In* in, Out* out, std::int64_t n, const DropoutDraw& d, std::int64_t first) {
-  std::int64_t j = 0;
-  if (n > 0 && (first & 1)) {
-    put(out, widen(in[0]) * dropout_factor(d, first));
-    j = 1;
+  constexpr std::int64_t kChunk = 256;
+  std::uint32_t bits[kChunk + 2];
+  // p < 1, so the threshold is below 2^32 and compares as 32 bits.
+  const auto threshold = static_cast<std::uint32_t>(d.threshold);
+  const float keep_scale = d.keep_scale;  // a local, so the select needs no masked load
+  for (std::int64_t c = 0; c < n; c += kChunk) {
+    const std::int64_t len = n - c < kChunk ? n - c : kChunk;
+    const std::int64_t start = first + c, shift = start & 1;
+    const std::uint64_t pair0 = static_cast<std::uint64_t>(start) / 2;
+    const std::int64_t pairs = (shift + len + 1) / 2;
+    for (std::int64_t i = 0; i < pairs; ++i) {
+      const std::uint64_t h = dropout_pair_bits(d, pair0 + static_cast<std::uint64_t>(i));
+      bits[2 * i] = static_cast<std::uint32_t>(h);              // the pair's first element
+      bits[2 * i + 1] = static_cast<std::uint32_t>(h >> 32);    // its second
+    }
+    const std::uint32_t* b = bits + shift;
+    const In* x = in + c;
+    Out* y = out + c;
+    for (std::int64_t j = 0; j < len; ++j) put(y + j, widen(x[j]) * (b[j] < threshold ? 0.0f : keep_scale));
   }
-  for (; j + 1 < n; j += 2) {
-    const std::uint64_t bits = dropout_pair_bits(d, static_cast<std::uint64_t>(first + j) / 2);
-    put(out + j, widen(in[j]) * (dropout_drops(d, bits, false) ? 0.0f : d.keep_scale));
-    put(out + j + 1, widen(in[j + 1]) * (dropout_drops(d, bits, true) ? 0.0f : d.keep_scale));
-  }
-  if (j < n) put(out + j, widen(in[j]) * dropout_factor(d, first + j));
 }
 
 template <class Y>
@@ -210,12 +247,8 @@ BF_INLINE void softmax_forward(const T* scores, const SoftmaxArgs& a, T* probs, 
     const float* mr = a.mask + (r / a.rows_per_mask) * cols;
     T* pr = probs + r * cols;
     float* row = in_place ? reinterpret_cast<float*>(pr) : scratch;
-    float top = -INFINITY;
-    for (std::int64_t j = 0; j < cols; ++j) {
-      const float v = widen(sr[j]) + mr[j];
-      row[j] = v;
-      top = v > top ? v : top;
-    }
+    for (std::int64_t j = 0; j < cols; ++j) row[j] = widen(sr[j]) + mr[j];
+    const float top = largest(row, cols);
     for (std::int64_t j = 0; j < cols; ++j) row[j] = exp_inline(row[j] - top);
     const float inv = 1.0f / lane_sum(row, cols);
     for (std::int64_t j = 0; j < cols; ++j) row[j] *= inv;
@@ -251,19 +284,9 @@ BF_INLINE void ce_forward(const T* logits, const std::int64_t* labels, std::int6
                           std::int64_t row_end) {
   for (std::int64_t r = row_begin; r < row_end; ++r) {
     const T* x = logits + r * cols;
-    float lane_max[kLanes];
-    for (int l = 0; l < kLanes; ++l) lane_max[l] = -INFINITY;
-    std::int64_t j = 0;
-    for (; j + kLanes <= cols; j += kLanes)
-      for (int l = 0; l < kLanes; ++l) {
-        const float v = widen(x[j + l]);
-        lane_max[l] = v > lane_max[l] ? v : lane_max[l];
-      }
-    float top = -INFINITY;
-    for (int l = 0; l < kLanes; ++l) top = lane_max[l] > top ? lane_max[l] : top;
-    for (; j < cols; ++j) top = widen(x[j]) > top ? widen(x[j]) : top;
+    const float top = largest(x, cols);
     float acc[kLanes] = {};
-    j = 0;
+    std::int64_t j = 0;
     for (; j + kLanes <= cols; j += kLanes)
       for (int l = 0; l < kLanes; ++l) acc[l] += exp_inline(widen(x[j + l]) - top);
     float sum = 0.0f;

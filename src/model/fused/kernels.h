@@ -37,12 +37,6 @@ inline bool dropout_drops(const DropoutDraw& d, std::uint64_t bits, bool second)
   return (second ? bits >> 32 : bits & 0xffffffffULL) < d.threshold;
 }
 
-// The multiplier of element `index`: 0 or keep_scale.
-inline float dropout_factor(const DropoutDraw& d, std::int64_t index) {
-  const auto bits = dropout_pair_bits(d, static_cast<std::uint64_t>(index) / 2);
-  return dropout_drops(d, bits, index & 1) ? 0.0f : d.keep_scale;
-}
-
 // --- LayerNorm(dropout(y) + residual) -----------------------------------
 // Rows [row_begin, row_end) of `cols`; dropout indices count from the start
 // of the tensor (row * cols + column), as the unfused mask's do. Writes
