@@ -88,7 +88,6 @@ void run_train_bench(const TrainBenchOptions& o) {
               static_cast<long long>(o.seq), o.precision.c_str(), device.str().c_str(), at::get_num_threads(),
               o.unfused ? ", unfused" : "");
   GemmPeakSampler peak_sampler(device);
-  peak_sampler.sample(10);
 
   torch::manual_seed(1234);
   auto net = model::BertForPreTraining(config);
@@ -130,6 +129,11 @@ void run_train_bench(const TrainBenchOptions& o) {
   };
   for (int i = 0; i < o.warmup; ++i) one_step(false);
   double faults_per_step = 0;
+  // The yardstick is sampled next to the timed steps (the VM's speed drifts
+  // over seconds): right before them, after each one, but not while
+  // profiling, which would record these products as the step's: then before
+  // and after the profiled block.
+  peak_sampler.sample(o.profile.empty() ? 2 : 10);
   {
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     if (!o.profile.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile);
@@ -138,9 +142,6 @@ void run_train_bench(const TrainBenchOptions& o) {
       const auto faults_before = minor_page_faults();
       one_step(true);
       faults += minor_page_faults() - faults_before;
-      // Between the steps, so that the yardstick sees the moments the steps
-      // saw; not while profiling, which would record these products as the
-      // step's.
       if (!profile) peak_sampler.sample(2);
     }
     faults_per_step = static_cast<double>(faults) / o.steps;

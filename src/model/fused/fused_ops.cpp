@@ -1,6 +1,7 @@
 #include "model/fused/fused_ops.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <type_traits>
@@ -20,6 +21,7 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& y, const torch::Tensor& residual,
                                const torch::Tensor& gamma, const torch::Tensor& beta, double p, bool training,
                                double eps, bool keep) {
+    RECORD_FUNCTION("bf::dropout_add_layer_norm", std::vector<c10::IValue>());
     auto yc = y.contiguous();
     auto rc = residual.contiguous();
     auto g = gamma.contiguous();
@@ -92,6 +94,7 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
 struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& scores, const torch::Tensor& mask, double p,
                                bool training) {
+    RECORD_FUNCTION("bf::masked_softmax_dropout", std::vector<c10::IValue>());
     auto sc = scores.contiguous();
     const std::int64_t batch = sc.size(0), cols = sc.size(-1);
     auto m = mask.reshape({batch, cols}).to(torch::kFloat).contiguous();
@@ -133,6 +136,7 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
 
 struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& labels) {
+    RECORD_FUNCTION("bf::cross_entropy_sum", std::vector<c10::IValue>());
     auto x = logits.contiguous();
     auto y = labels.contiguous();
     const std::int64_t rows = x.size(0), cols = x.size(1);

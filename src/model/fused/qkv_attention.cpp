@@ -4,6 +4,7 @@
 // block of qkv with its row stride 3H, so nothing is copied to make heads
 // contiguous, and the context and the three gradients are written in place.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <cmath>
 
@@ -42,6 +43,7 @@ Dims dims_of(const torch::Tensor& qkv, std::int64_t heads) {
 struct QkvAttention : torch::autograd::Function<QkvAttention> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& qkv, const torch::Tensor& mask,
                                std::int64_t heads, double p, bool training, bool keep) {
+    RECORD_FUNCTION("bf::qkv_attention", std::vector<c10::IValue>());
     auto x = qkv.contiguous();
     const Dims d = dims_of(x, heads);
     const std::int64_t S = d.seq, H = d.hidden(), row = d.row(), hd = d.head_dim;
