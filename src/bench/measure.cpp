@@ -39,21 +39,17 @@ long minor_page_faults() {
 
 namespace {
 
-// GFLOP/s of each of `reps` 2048 x 2048 matmuls on all threads, after an
-// untimed one: the machine's practical peak, the yardstick for every other
-// figure.
-std::vector<double> gemm_rates(torch::ScalarType dtype, const torch::Device& device, int reps) {
+// GFLOP/s of each of `reps` n x n matmuls on all threads, after an untimed
+// one: the machine's practical peak, the yardstick for every other figure.
+std::vector<double> gemm_rates(GemmOperands& m, int reps) {
   torch::NoGradGuard no_grad;
-  const std::int64_t n = 2048;
-  auto options = torch::TensorOptions().dtype(dtype).device(device);
-  auto a = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
-  auto b = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
-  auto c = torch::mm(a, b);
+  const auto device = m.a.device();
+  const double n = static_cast<double>(m.a.size(0));
   std::vector<double> rates;
   for (int i = 0; i < reps + 1; ++i) {
     sync(device);
     const auto start = Clock::now();
-    torch::mm_out(c, a, b);
+    torch::mm_out(m.c, m.a, m.b);
     sync(device);
     if (i >= 1) rates.push_back(2.0 * n * n * n / seconds_since(start) / 1e9);
   }
@@ -66,12 +62,22 @@ bool measures_bf16(const torch::Device& device) { return !device.is_cpu() || tra
 
 }  // namespace
 
-GemmPeakSampler::GemmPeakSampler(const torch::Device& device) : device_(device), bf16_(measures_bf16(device)) {}
+GemmOperands::GemmOperands(torch::ScalarType dtype, const torch::Device& device) {
+  const std::int64_t n = 2048;
+  const auto options = torch::TensorOptions().dtype(dtype).device(device);
+  a = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
+  b = torch::randn({n, n}, torch::TensorOptions().device(device)).to(options);
+  c = torch::empty({n, n}, options);
+}
+
+GemmPeakSampler::GemmPeakSampler(const torch::Device& device) : fp32_operands_(torch::kFloat32, device) {
+  if (measures_bf16(device)) bf16_operands_.emplace(torch::kBFloat16, device);
+}
 
 void GemmPeakSampler::sample(int reps) {
-  for (double r : gemm_rates(torch::kFloat32, device_, reps)) fp32_.push_back(r);
-  if (bf16_)
-    for (double r : gemm_rates(torch::kBFloat16, device_, reps)) bf16_rates_.push_back(r);
+  for (double r : gemm_rates(fp32_operands_, reps)) fp32_.push_back(r);
+  if (bf16_operands_)
+    for (double r : gemm_rates(*bf16_operands_, reps)) bf16_rates_.push_back(r);
 }
 
 GemmPeaks GemmPeakSampler::median() const { return {bench::median(fp32_), bench::median(bf16_rates_)}; }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,17 @@ GemmPeaks measure_gemm_peaks(const torch::Device& device);
 // before a run, can fall in a dip or a burst the timed steps never see. A
 // benchmark samples before and between its timed repeats and divides by the
 // median of every sample.
+// The 2048^2 matrices of the products, made once: a sampler that allocated
+// them for every sample would move the heap under the timed steps (the base
+// step faulted ~60 MB of fresh pages after one).
+struct GemmOperands {
+  GemmOperands(torch::ScalarType dtype, const torch::Device& device);
+  torch::Tensor a, b, c;
+};
+
 class GemmPeakSampler {
  public:
+  // Makes the operands: construct it before what is timed.
   explicit GemmPeakSampler(const torch::Device& device);
   void sample(int reps);  // `reps` timed products per measured dtype
   GemmPeaks median() const;
@@ -43,8 +53,8 @@ class GemmPeakSampler {
   std::size_t samples() const { return fp32_.size(); }
 
  private:
-  torch::Device device_;
-  bool bf16_;
+  GemmOperands fp32_operands_;
+  std::optional<GemmOperands> bf16_operands_;  // CPUs without bf16 matrix instructions: none
   std::vector<double> fp32_, bf16_rates_;
 };
 

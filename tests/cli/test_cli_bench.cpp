@@ -25,6 +25,8 @@ TEST_CASE("bench train prints the step figures and writes them as JSON", "[cli][
   CHECK(j["gemm_peak_fp32_min_gflops"].get<double>() <= j["gemm_peak_fp32_gflops"].get<double>());
   CHECK(j["gemm_peak_fp32_gflops"].get<double>() <= j["gemm_peak_fp32_max_gflops"].get<double>());
   CHECK(j["peak_rss_gib"].get<double>() > 0);
+  // Faults per step are the steps' median, so never above their total.
+  CHECK(j["minor_faults_per_step"].get<double>() <= j["minor_faults_total"].get<double>());
   // 2 x 16 tokens, 13 non-special positions per row, 15 % of them (2) labelled.
   const auto c = model::BertConfig::preset("tiny");
   CHECK(j["step_gflop"].get<double>() == Approx(model::pretraining_step_flops(c, 2, 16, 4).total() / 1e9));
