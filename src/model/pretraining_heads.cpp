@@ -1,6 +1,7 @@
 #include "model/pretraining_heads.h"
 
 #include "model/activation.h"
+#include "model/fused/fused_ops.h"
 
 namespace bf::model {
 
@@ -13,7 +14,7 @@ BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfi
 torch::Tensor BertPredictionHeadTransformImpl::forward(const torch::Tensor& x) {
   // Normalised in the LayerNorm's own precision: under CPU autocast the dense
   // output is bf16 and LibTorch 1.13 does not cast layer_norm's input.
-  auto y = activation(act_, dense->forward(x));
+  auto y = activation(act_, linear(x, dense->weight, dense->bias));
   return LayerNorm->forward(y.to(LayerNorm->weight.scalar_type()));
 }
 
@@ -23,7 +24,7 @@ MaskedLmHeadImpl::MaskedLmHeadImpl(const BertConfig& c) {
 }
 
 torch::Tensor MaskedLmHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings) {
-  return torch::linear(transform->forward(hidden), word_embeddings, bias);
+  return linear(transform->forward(hidden), word_embeddings, bias);
 }
 
 BertPreTrainingHeadsImpl::BertPreTrainingHeadsImpl(const BertConfig& c) {

@@ -38,7 +38,7 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const 
   // hidden sizes, and one pass over the activations.
   auto weight = torch::cat({query->weight, key->weight, value->weight}, 0);
   auto bias = torch::cat({query->bias, key->bias, value->bias}, 0);
-  auto qkv = torch::linear(hidden, weight, bias);
+  auto qkv = linear(hidden, weight, bias);
   const bool dropout_active = is_training() && dropout_ > 0.0;
   // fp32 on CPU: heads read in place from qkv (fused/fused_ops.h).
   auto fused_context = qkv_attention(qkv, additive_mask, heads_, dropout_, dropout_active);
@@ -66,7 +66,7 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  return dropout_add_layer_norm(dense->forward(attended), residual, dropout_, is_training(), LayerNorm);
+  return dropout_add_layer_norm(linear(attended, dense->weight, dense->bias), residual, dropout_, is_training(), LayerNorm);
 }
 
 BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {

@@ -9,7 +9,7 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
 }
 
-torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) { return activation(act_, dense->forward(x)); }
+torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) { return activation(act_, linear(x, dense->weight, dense->bias)); }
 
 BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_prob) {
   dense = register_module("dense", torch::nn::Linear(c.intermediate_size, c.hidden_size));
@@ -18,7 +18,7 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return dropout_add_layer_norm(dense->forward(x), residual, dropout_, is_training(), LayerNorm);
+  return dropout_add_layer_norm(linear(x, dense->weight, dense->bias), residual, dropout_, is_training(), LayerNorm);
 }
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c) {

@@ -40,6 +40,11 @@ torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::T
 torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& additive_mask, std::int64_t heads,
                             double p, bool training);
 
+// x W^T + b over x's last dimension, as torch::linear. On CPU fp32 (outside
+// autocast) its GEMMs are split over the threads by hand, one single-threaded
+// BLAS call per part (fused/linear.cpp); elsewhere it is torch::linear.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
 // The summed cross-entropy of rows of logits [M, V] against labels [M]
 // (negative labels ignored) and how many rows argmax gets right, the loss in
 // fp32 whatever the logits' dtype. Fused on CPU (fp32 or bf16 logits): one pass over the

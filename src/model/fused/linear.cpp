@@ -1,0 +1,116 @@
+// A linear layer whose three GEMMs are split over the threads by hand, each
+// part one single-threaded BLAS call (OpenBLAS's OpenMP build runs a call
+// made inside at::parallel_for on the calling thread). OpenBLAS's own
+// threading of one call packs shared panels and waits for its threads
+// between them; on a 2-core VM, mini's shapes ran 1-3 % faster split by rows
+// forward and for the input's gradient, and 3-13 % for the weight's gradient
+// (K = tokens), split by the weight's rows (docs/performance.md).
+//
+// Every output element is still one BLAS dot product over the whole K, so
+// the split moves no rounding; the bias gradient is LibTorch's column sum,
+// as in addmm's backward.
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
+
+#include <algorithm>
+
+#include "model/fused/blas.h"
+#include "model/fused/fused_ops.h"
+#include "model/fused/op_support.h"
+
+namespace bf::model {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+using namespace fused::support;
+
+// f(begin, end) over about equal parts of [0, n), one per thread, none
+// smaller than `min_part` rows (tiny layers stay one call).
+template <class F>
+void split_rows(std::int64_t n, std::int64_t min_part, const F& f) {
+  const std::int64_t parts =
+      std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), n / std::max<std::int64_t>(min_part, 1)));
+  at::parallel_for(0, parts, 1, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t p = first; p < last; ++p) f(n * p / parts, n * (p + 1) / parts);
+  });
+}
+
+constexpr std::int64_t kMinRows = 32;
+
+struct SplitLinear : torch::autograd::Function<SplitLinear> {
+  // x [T, K], weight [N, K], bias [N] -> [T, N].
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias, bool keep) {
+    RECORD_FUNCTION("bf::linear", std::vector<c10::IValue>());
+    auto xc = x.contiguous();
+    auto w = weight.contiguous();
+    auto b = bias.contiguous();
+    const std::int64_t T = xc.size(0), K = xc.size(1), N = w.size(0);
+    auto out = torch::empty({T, N}, xc.options());
+    const float *xp = xc.data_ptr<float>(), *wp = w.data_ptr<float>(), *bp = b.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    // The bias first, then the product accumulated onto it (beta = 1), as
+    // addmm does. Split by rows, or by columns where the weight has more rows
+    // than x (the MLM decoder: 30,522 by a few hundred predicted positions),
+    // so that each thread packs only its part of the larger operand.
+    if (N <= T) {
+      split_rows(T, kMinRows, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) std::copy(bp, bp + N, op + r * N);
+        fused::gemm(false, true, r1 - r0, N, K, 1.0f, xp + r0 * K, K, wp, K, 1.0f, op + r0 * N, N);
+      });
+    } else {
+      split_rows(N, kMinRows, [&](std::int64_t n0, std::int64_t n1) {
+        for (std::int64_t r = 0; r < T; ++r) std::copy(bp + n0, bp + n1, op + r * N + n0);
+        fused::gemm(false, true, T, n1 - n0, K, 1.0f, xp, K, wp + n0 * K, K, 1.0f, op + n0, N);
+      });
+    }
+    if (keep) ctx->save_for_backward({xc, w});
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &w = saved[1];
+    const auto grad = grads[0].contiguous();
+    const std::int64_t T = x.size(0), K = x.size(1), N = w.size(0);
+    const float *gp = grad.data_ptr<float>(), *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>();
+    torch::Tensor grad_x, grad_w, grad_b;
+    if (ctx->needs_input_grad(0)) {
+      grad_x = torch::empty({T, K}, x.options());
+      float* gx = grad_x.data_ptr<float>();
+      split_rows(T, kMinRows, [&](std::int64_t r0, std::int64_t r1) {
+        fused::gemm(false, false, r1 - r0, K, N, 1.0f, gp + r0 * N, N, wp, K, 0.0f, gx + r0 * K, K);
+      });
+    }
+    if (ctx->needs_input_grad(1)) {
+      // dW = dY^T X, split by dW's rows: rows n0..n1 read columns n0..n1 of dY.
+      grad_w = torch::empty({N, K}, w.options());
+      float* gw = grad_w.data_ptr<float>();
+      split_rows(N, kMinRows, [&](std::int64_t n0, std::int64_t n1) {
+        fused::gemm(true, false, n1 - n0, K, T, 1.0f, gp + n0, N, xp, K, 0.0f, gw + n0 * K, K);
+      });
+    }
+    if (ctx->needs_input_grad(2)) grad_b = grad.sum(0);
+    return {grad_x, grad_w, grad_b, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  // fp32 CPU only; under autocast LibTorch's linear casts to bf16 first.
+  const bool fits = x.dim() >= 2 && weight.dim() == 2 && bias.defined() && x.size(-1) == weight.size(1) &&
+                    bias.numel() == weight.size(0) && x.scalar_type() == torch::kFloat &&
+                    weight.scalar_type() == torch::kFloat && bias.scalar_type() == torch::kFloat &&
+                    !at::autocast::is_cpu_enabled() && fusable({&x, &weight, &bias}) && x.numel() > 0;
+  if (!fits) return torch::linear(x, weight, bias);
+  auto sizes = x.sizes().vec();
+  auto flat = x.reshape({-1, x.size(-1)});
+  auto out = SplitLinear::apply(flat, weight, bias, wants_grad({&x, &weight, &bias}));
+  sizes.back() = weight.size(0);
+  return out.view(sizes);
+}
+
+}  // namespace bf::model
