@@ -28,20 +28,19 @@ struct GemmPeaks {
 // Median GFLOP/s of ten 2048 x 2048 matmuls on all threads, per dtype.
 GemmPeaks measure_gemm_peaks(const torch::Device& device);
 
+// The 2048^2 matrices of the products, made once, so that sampling between
+// timed steps allocates nothing.
+struct GemmOperands {
+  GemmOperands(torch::ScalarType dtype, const torch::Device& device);
+  torch::Tensor a, b, c;
+};
+
 // The same peak sampled at several moments of a run. A shared VM's GEMM rate
 // moves by a third within seconds (one 2048^2 product measured 90 to 168
 // GFLOP/s within a minute on the development machine), so a peak taken once,
 // before a run, can fall in a dip or a burst the timed steps never see. A
 // benchmark samples before and between its timed repeats and divides by the
 // median of every sample.
-// The 2048^2 matrices of the products, made once: a sampler that allocated
-// them for every sample would move the heap under the timed steps (the base
-// step faulted ~60 MB of fresh pages after one).
-struct GemmOperands {
-  GemmOperands(torch::ScalarType dtype, const torch::Device& device);
-  torch::Tensor a, b, c;
-};
-
 class GemmPeakSampler {
  public:
   // Makes the operands: construct it before what is timed.

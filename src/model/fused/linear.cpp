@@ -6,9 +6,10 @@
 // forward and for the input's gradient, and 3-13 % for the weight's gradient
 // (K = tokens), split by the weight's rows (docs/performance.md).
 //
-// Every output element is still one BLAS dot product over the whole K, so
-// the split moves no rounding; the bias gradient is LibTorch's column sum,
-// as in addmm's backward.
+// BLAS kernels round an output element differently depending on where the
+// split falls, so, as with OpenBLAS's own threading of large products, the
+// bits depend on the thread count (resume already requires the same one).
+// The bias gradient is LibTorch's column sum, as in addmm's backward.
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
