@@ -84,6 +84,10 @@ double check_contract(const std::vector<std::string>& overrides, int corpus_line
 
 TEST_CASE("resume is bit-identical to an uninterrupted run (fp32)", "[pretrain][resume]") { check_contract({}); }
 
+// On 2 threads the linears' GEMMs are split over them (model/fused/linear.cpp)
+// and the fused kernels run on both: the same bits must still come back.
+TEST_CASE("resume is bit-identical on 2 threads", "[pretrain][resume]") { check_contract({"run.threads=2"}); }
+
 TEST_CASE("resume is bit-identical with gradient accumulation", "[train][resume][long]") {
   check_contract({"training.grad_accum_steps=2"});
 }
