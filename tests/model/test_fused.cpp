@@ -144,6 +144,40 @@ TEST_CASE("fused kernels' exp is within fp32 rounding of libm's", "[model][fused
   CHECK(std::isnan(bf::model::fused::exp_approx(NAN)));
 }
 
+TEST_CASE("fused kernels' erf is within 6e-7 of libm's", "[model][fused]") {
+  double worst = 0;
+  for (float x = -6.0f; x < 6.0f; x += 0.00137f)
+    worst = std::max(worst, std::fabs(bf::model::fused::erf_approx(x) - std::erf(static_cast<double>(x))));
+  // Abramowitz & Stegun's 1.5e-7, plus fp32 rounding of 1 - r t e^(-x^2)
+  // where that product is near 1 (measured 4.8e-7; ATen's erf shares it).
+  CHECK(worst < 6e-7);
+  CHECK(bf::model::fused::erf_approx(-30.0f) == -1.0f);
+  CHECK(bf::model::fused::erf_approx(30.0f) == 1.0f);
+  CHECK(std::isnan(bf::model::fused::erf_approx(NAN)));
+}
+
+// Values far out on both sides (where erf saturates and exp underflows) and
+// an odd element count, so the threads' ranges and the vector tails are uneven.
+TEST_CASE("GELU fused equals torch::gelu, forward and backward", "[model][fused]") {
+  torch::manual_seed(4);
+  auto x = torch::cat({torch::randn({4001}) * 3, torch::tensor({-40.0f, -9.0f, 0.0f, 9.0f, 40.0f})});
+  auto f = [](const std::vector<torch::Tensor>& in) { return bf::model::gelu(in[0]); };
+  Run unfused;
+  auto fused = fused_and_unfused(f, {x}, unfused);
+  check_same_run(fused, unfused, 1e-6, 1e-6);
+  check_thread_count_invariant(f, {x});
+  SECTION("bf16") {
+    const auto xb = x.to(torch::kBFloat16);
+    fused = fused_and_unfused(f, {xb}, unfused);
+    CHECK(fused.out.scalar_type() == torch::kBFloat16);
+    CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
+    // One bf16 rounding each side: within two units of bf16's last place.
+    check_close(fused.out.to(torch::kFloat), unfused.out.to(torch::kFloat), 1e-2, 1e-3);
+    check_close(fused.grads[0].to(torch::kFloat), unfused.grads[0].to(torch::kFloat), 1e-2, 1e-3);
+    check_thread_count_invariant(f, {xb});
+  }
+}
+
 TEST_CASE("dropout + residual + LayerNorm fused equals the separate ops, with the same dropout mask",
           "[model][fused]") {
   torch::manual_seed(2);

@@ -134,6 +134,39 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
   }
 };
 
+// Elementwise, so each element's result is the same on any thread count.
+struct Gelu : torch::autograd::Function<Gelu> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x) {
+    RECORD_FUNCTION("bf::gelu", std::vector<c10::IValue>());
+    auto xc = x.contiguous();
+    auto y = torch::empty_like(xc);
+    with_elements(xc, [&](const auto* xp) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+      T* yp = reinterpret_cast<T*>(y.data_ptr());
+      at::parallel_for(0, xc.numel(), 16384, [&](std::int64_t begin, std::int64_t end) {
+        fused::gelu_forward(xp, yp, begin, end);
+      });
+    });
+    ctx->save_for_backward({xc});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto x = ctx->get_saved_variables()[0];
+    auto grad = grads[0].to(x.scalar_type()).contiguous();
+    auto grad_x = torch::empty_like(x);
+    with_elements(x, [&](const auto* xp) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+      const T* gp = reinterpret_cast<const T*>(grad.data_ptr());
+      T* out = reinterpret_cast<T*>(grad_x.data_ptr());
+      at::parallel_for(0, x.numel(), 16384, [&](std::int64_t begin, std::int64_t end) {
+        fused::gelu_backward(gp, xp, out, begin, end);
+      });
+    });
+    return {grad_x};
+  }
+};
+
 struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& labels) {
     RECORD_FUNCTION("bf::cross_entropy_sum", std::vector<c10::IValue>());
@@ -211,6 +244,11 @@ torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::T
     return bf::model::dropout(torch::softmax(masked, -1), p, training);
   }
   return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training);
+}
+
+torch::Tensor gelu(const torch::Tensor& x) {
+  if (!fusable({&x})) return torch::gelu(x);
+  return Gelu::apply(x);
 }
 
 std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels) {

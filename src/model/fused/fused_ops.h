@@ -45,6 +45,12 @@ torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& addit
 // BLAS call per part (fused/linear.cpp); elsewhere it is torch::linear.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
+// GELU, exact (erf) form, as torch::gelu. Fused on CPU (fp32 or bf16): one
+// vectorised pass forward and one backward (LibTorch's take about three
+// times as long); the erf is the approximation ATen's own vectorised erf
+// uses, so values differ from torch::gelu's only in rounding.
+torch::Tensor gelu(const torch::Tensor& x);
+
 // The summed cross-entropy of rows of logits [M, V] against labels [M]
 // (negative labels ignored) and how many rows argmax gets right, the loss in
 // fp32 whatever the logits' dtype. Fused on CPU (fp32 or bf16 logits): one pass over the

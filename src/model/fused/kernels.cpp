@@ -8,8 +8,11 @@
 namespace bf::model::fused {
 namespace {
 
+// x86-64-v4 (AVX-512 with BW/VL) first: with AVX-512F alone GCC cannot put
+// bf16's 16-bit lanes in zmm registers and leaves the bf16 loops largely
+// scalar (the bf16 GELU took 2.2x the time of its x86-64-v4 clone on Zen4).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define BF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define BF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx512f", "avx2", "default")))
 #else
 #define BF_CLONES
 #endif
@@ -41,6 +44,26 @@ BF_INLINE float exp_inline(float x) {
   std::memcpy(&scale, &bits, sizeof scale);
   const float e = x < -87.3f ? 0.0f : p * scale;
   return x != x ? x : e;  // NaN stays NaN
+}
+
+// erf as Abramowitz & Stegun 7.1.26: 1 - t (a1 + a2 t + ... + a5 t^4)
+// e^(-x^2) with t = 1 / (1 + p|x|), odd in x. Branch free like exp_inline.
+// Also gives e^(-x^2), which GELU's backward needs too.
+BF_INLINE float erf_and_gauss(float x, float* gauss) {
+  const float a = x < 0.0f ? -x : x;
+  const float t = 1.0f / (0.3275911f * a + 1.0f);
+  float r = 1.061405429f;
+  r = r * t + -1.453152027f;
+  r = r * t + 1.421413741f;
+  r = r * t + -0.284496736f;
+  r = r * t + 0.254829592f;
+  *gauss = exp_inline(-(a * a));
+  const float e = 1.0f - r * t * *gauss;
+  return x < 0.0f ? -e : e;
+}
+BF_INLINE float erf_inline(float x) {
+  float gauss;
+  return erf_and_gauss(x, &gauss);
 }
 
 // Loads and stores in fp32 arithmetic: bf16 is the high half of an fp32,
@@ -330,9 +353,43 @@ BF_INLINE void ce_backward(const T* logits, const std::int64_t* labels, const fl
   }
 }
 
+// x/2 (1 + erf(x/sqrt2)) in ATen's order of operations.
+template <class T>
+BF_INLINE void gelu_fwd(const T* x, T* y, std::int64_t begin, std::int64_t end) {
+  for (std::int64_t i = begin; i < end; ++i) {
+    const float v = widen(x[i]);
+    put(y + i, v * 0.5f * (1.0f + erf_inline(v * 0.70710678118654752f)));
+  }
+}
+
+template <class T>
+BF_INLINE void gelu_bwd(const T* grad_y, const T* x, T* grad_x, std::int64_t begin, std::int64_t end) {
+  for (std::int64_t i = begin; i < end; ++i) {
+    const float v = widen(x[i]);
+    float gauss;  // e^(-v^2 / 2), from inside the erf
+    const float cdf = 0.5f * (1.0f + erf_and_gauss(v * 0.70710678118654752f, &gauss));
+    const float pdf = 0.39894228040143268f * gauss;
+    put(grad_x + i, widen(grad_y[i]) * (cdf + v * pdf));
+  }
+}
+
 }  // namespace
 
 float exp_approx(float x) { return exp_inline(x); }
+float erf_approx(float x) { return erf_inline(x); }
+
+BF_CLONES
+void gelu_forward(const float* x, float* y, std::int64_t begin, std::int64_t end) { gelu_fwd(x, y, begin, end); }
+BF_CLONES
+void gelu_forward(const bf16_t* x, bf16_t* y, std::int64_t begin, std::int64_t end) { gelu_fwd(x, y, begin, end); }
+BF_CLONES
+void gelu_backward(const float* grad_y, const float* x, float* grad_x, std::int64_t begin, std::int64_t end) {
+  gelu_bwd(grad_y, x, grad_x, begin, end);
+}
+BF_CLONES
+void gelu_backward(const bf16_t* grad_y, const bf16_t* x, bf16_t* grad_x, std::int64_t begin, std::int64_t end) {
+  gelu_bwd(grad_y, x, grad_x, begin, end);
+}
 
 // The entry points: one clone set per element type, each inlining the
 // templates above.

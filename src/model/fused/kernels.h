@@ -108,7 +108,17 @@ void cross_entropy_backward(const bf16_t* logits, const std::int64_t* labels, co
                             const float* log_sum, float scale, std::int64_t cols, bf16_t* grad,
                             std::int64_t row_begin, std::int64_t row_end);
 
-// The vectorisable exp of these kernels (exposed for its test).
+// --- GELU, exact (erf) form: y = x/2 (1 + erf(x/sqrt2)) ------------------
+// Elements [begin, end). erf as Abramowitz & Stegun 7.1.26 (absolute error
+// below 1.5e-7), the formula ATen's vectorised erf uses, with this file's exp.
+void gelu_forward(const float* x, float* y, std::int64_t begin, std::int64_t end);
+void gelu_forward(const bf16_t* x, bf16_t* y, std::int64_t begin, std::int64_t end);
+// grad_x = grad_y * (Phi(x) + x phi(x)), Phi and phi the normal cdf and pdf.
+void gelu_backward(const float* grad_y, const float* x, float* grad_x, std::int64_t begin, std::int64_t end);
+void gelu_backward(const bf16_t* grad_y, const bf16_t* x, bf16_t* grad_x, std::int64_t begin, std::int64_t end);
+
+// The vectorisable exp and erf of these kernels (exposed for their tests).
 float exp_approx(float x);
+float erf_approx(float x);
 
 }  // namespace bf::model::fused
