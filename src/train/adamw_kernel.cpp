@@ -15,8 +15,9 @@ void adamw_update(float* param, const float* grad, float* exp_avg, float* exp_av
                   const AdamwScalars& s) {
   const float b1 = s.beta1, b2 = s.beta2, c1 = s.one_minus_beta1, c2 = s.one_minus_beta2;
   const float decay = s.decay, step_size = s.step_size, correction = s.sqrt_correction, eps = s.eps;
+  const float scale = s.grad_scale;
   for (std::int64_t i = 0; i < n; ++i) {
-    const float g = grad[i];
+    const float g = grad[i] * scale;
     const float m = exp_avg[i] * b1 + g * c1;
     const float v = exp_avg_sq[i] * b2 + c2 * g * g;
     exp_avg[i] = m;

@@ -21,9 +21,10 @@ struct AdamwScalars {
   float step_size = 0.0f;       // -lr / (1 - beta1^t), or -lr without bias correction
   float sqrt_correction = 1.0f; // sqrt(1 - beta2^t), or 1 without bias correction
   float eps = 1e-6f;
+  float grad_scale = 1.0f;      // the gradient clipping's factor (g * 1 is g exactly)
 };
 
-// p = p*decay; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+// g = grad*grad_scale; p = p*decay; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
 // p = p + step_size*m / (sqrt(v)/sqrt_correction + eps).
 // Each operation rounds to fp32 in torch.optim.AdamW's order, so the result
 // matches it to within the odd last bit (ATen fuses some multiply-adds).

@@ -34,17 +34,26 @@ double grad_norm(const std::vector<torch::Tensor>& params) {
   return global_norm(grads).item<double>();
 }
 
-double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+GradClip clip_factor(const std::vector<torch::Tensor>& params, double max_norm) {
   torch::NoGradGuard no_grad;
-  auto grads = defined_grads(params);
-  if (grads.empty()) return 0.0;
+  const auto grads = defined_grads(params);
+  if (grads.empty()) return {};
   const auto total = global_norm(grads);
-  const double norm = total.item<double>();
-  if (max_norm <= 0.0 || !all_finite(norm)) return norm;
+  GradClip clip;
+  clip.norm = total.item<double>();
+  if (max_norm <= 0.0 || !all_finite(clip.norm)) return clip;
   // Same fp32 arithmetic as torch: coef = max_norm / (norm + 1e-6), at most 1.
-  const double coef = (max_norm / (total + 1e-6)).clamp_max(1.0).item<double>();
-  if (coef < 1.0) at::_foreach_mul_(grads, coef);
-  return norm;
+  clip.scale = (max_norm / (total + 1e-6)).clamp_max(1.0).item<double>();
+  return clip;
+}
+
+double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  const auto clip = clip_factor(params, max_norm);
+  if (clip.scale < 1.0) {
+    torch::NoGradGuard no_grad;
+    at::_foreach_mul_(defined_grads(params), clip.scale);
+  }
+  return clip.norm;
 }
 
 bool all_finite(double norm) { return std::isfinite(norm); }

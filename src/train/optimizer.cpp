@@ -74,7 +74,7 @@ Optimizer::Optimizer(std::vector<std::pair<std::string, torch::Tensor>> named_pa
   }
 }
 
-void Optimizer::step(double lr) {
+void Optimizer::step(double lr, double grad_scale) {
   torch::NoGradGuard no_grad;
   Group decayed, exempt;
   for (auto& slot : slots_) {
@@ -92,9 +92,10 @@ void Optimizer::step(double lr) {
     if (g->empty()) continue;
     const double wd = g == &decayed ? config_.weight_decay : 0.0;
     if (config_.name == "lamb") {
+      if (grad_scale != 1.0) at::_foreach_mul_(g->grads, grad_scale);
       lamb_step(*g, lr, wd);
     } else {
-      adamw_step(*g, lr, wd);
+      adamw_step(*g, lr, wd, grad_scale);
     }
   }
   ++steps_;
@@ -121,11 +122,11 @@ std::vector<torch::Tensor> Optimizer::adam_denominators(const Group& g) const {
 // Contiguous fp32 CPU tensors take the one-pass kernel (adamw_kernel.h); the
 // rest (CUDA, where foreach ops are already multi-tensor kernels) take the
 // same arithmetic as `_foreach_*` calls.
-void Optimizer::adamw_step(Group& g, double lr, double weight_decay) const {
+void Optimizer::adamw_step(Group& g, double lr, double weight_decay, double grad_scale) const {
   Group rest;
   for (std::size_t i = 0; i < g.params.size(); ++i) {
     if (takes_fused_kernel(g, i)) {
-      fused_adamw(g, i, lr, weight_decay);
+      fused_adamw(g, i, lr, weight_decay, grad_scale);
     } else {
       rest.params.push_back(g.params[i]);
       rest.grads.push_back(g.grads[i]);
@@ -135,6 +136,7 @@ void Optimizer::adamw_step(Group& g, double lr, double weight_decay) const {
     }
   }
   if (rest.empty()) return;
+  if (grad_scale != 1.0) at::_foreach_mul_(rest.grads, grad_scale);
   if (weight_decay != 0.0) at::_foreach_mul_(rest.params, 1.0 - lr * weight_decay);
   update_moments(rest);
   const auto denom = adam_denominators(rest);
@@ -151,7 +153,7 @@ bool Optimizer::takes_fused_kernel(const Group& g, std::size_t i) {
   return g.grads[i].numel() == g.params[i].numel();
 }
 
-void Optimizer::fused_adamw(Group& g, std::size_t i, double lr, double weight_decay) const {
+void Optimizer::fused_adamw(Group& g, std::size_t i, double lr, double weight_decay, double grad_scale) const {
   RECORD_FUNCTION("bf::fused_adamw", std::vector<c10::IValue>());  // profiles see only recorded ops
   // The scalars are computed in double and rounded once, as ATen does with
   // the Scalars of the foreach path.
@@ -165,6 +167,7 @@ void Optimizer::fused_adamw(Group& g, std::size_t i, double lr, double weight_de
   s.step_size = static_cast<float>(adam_step_size(config_, step, lr));
   s.sqrt_correction = static_cast<float>(config_.bias_correction ? sqrt_bias_correction(step, config_.beta2) : 1.0);
   s.eps = static_cast<float>(config_.eps);
+  s.grad_scale = static_cast<float>(grad_scale);  // as _foreach_mul_ rounds its Scalar
   float* param = g.params[i].data_ptr<float>();
   const float* grad = g.grads[i].data_ptr<float>();
   float* exp_avg = g.exp_avgs[i].data_ptr<float>();

@@ -60,8 +60,11 @@ class Optimizer {
   Optimizer(std::vector<std::pair<std::string, torch::Tensor>> named_params, OptimizerConfig config);
 
   // One update at this learning rate. Parameters whose grad is undefined are
-  // skipped (their state and step count are left alone).
-  void step(double lr);
+  // skipped (their state and step count are left alone). The gradients count
+  // as multiplied by grad_scale (GradClip::scale): the same fp32 products as
+  // scaling them first, without a pass of its own on the fused path; the
+  // gradients themselves are left as they are there.
+  void step(double lr, double grad_scale = 1.0);
   // Sets every grad to undefined, so the next backward allocates fresh.
   void zero_grad();
   // Number of step() calls so far.
@@ -99,9 +102,9 @@ class Optimizer {
 
   void update_moments(Group& g) const;
   std::vector<torch::Tensor> adam_denominators(const Group& g) const;
-  void adamw_step(Group& g, double lr, double weight_decay) const;
+  void adamw_step(Group& g, double lr, double weight_decay, double grad_scale) const;
   static bool takes_fused_kernel(const Group& g, std::size_t i);
-  void fused_adamw(Group& g, std::size_t i, double lr, double weight_decay) const;
+  void fused_adamw(Group& g, std::size_t i, double lr, double weight_decay, double grad_scale) const;
   void lamb_step(Group& g, double lr, double weight_decay) const;
 
   OptimizerConfig config_;

@@ -344,14 +344,14 @@ struct Trainer::Impl {
       }
     }
     const double max_norm = s.optimizer.clip_grad_norm > 0 ? s.optimizer.clip_grad_norm : 0.0;
-    const double norm = clip_grad_norm(params, max_norm);
-    step_metrics["grad_norm"] = norm;
-    if (!std::isfinite(loss_value) || !std::isfinite(norm)) {
+    const auto clip = clip_factor(params, max_norm);
+    step_metrics["grad_norm"] = clip.norm;
+    if (!std::isfinite(loss_value) || !std::isfinite(clip.norm)) {
       optimizer.zero_grad();
       return StepOutcome::NonFinite;
     }
     const double lr = schedule->lr_at(step);
-    optimizer.step(lr);
+    optimizer.step(lr, clip.scale);  // clipping applied as the optimizer reads each gradient
     optimizer.zero_grad();
     step_metrics["lr"] = lr;
     return StepOutcome::Taken;
