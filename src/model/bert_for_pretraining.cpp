@@ -40,6 +40,14 @@ torch::Tensor BertForPreTrainingImpl::decoder_weight() const {
 
 PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, bool all_position_logits) {
   PreTrainingOutput out;
+  const bool has_mlm_labels = in.mlm_labels.defined() || in.masked_positions.defined();
+  // The decoder below gives the tied table a dense gradient: the lookup's
+  // part can be sparse (embeddings.h). Reset even when forward throws.
+  struct SparseLookup {
+    BertEmbeddingsImpl& e;
+    SparseLookup(BertEmbeddingsImpl& e, bool on) : e(e) { e.sparse_word_gradient = on; }
+    ~SparseLookup() { e.sparse_word_gradient = false; }
+  } sparse_lookup(*bert->embeddings, all_position_logits || has_mlm_labels);
   auto encoded = bert->forward(in.input_ids, in.token_type_ids, in.attention_mask);
   out.last_hidden_state = encoded.last_hidden_state;
   out.pooler_output = encoded.pooler_output;
@@ -47,7 +55,6 @@ PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, b
   const auto hidden_size = encoded.last_hidden_state.size(-1);
   const auto seq = encoded.last_hidden_state.size(1);
 
-  const bool has_mlm_labels = in.mlm_labels.defined() || in.masked_positions.defined();
   torch::Tensor logits_for_loss, labels_for_loss;
   if (all_position_logits) {
     out.prediction_logits = cls->predictions->forward(encoded.last_hidden_state, word_embeddings);

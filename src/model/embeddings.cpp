@@ -25,7 +25,13 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
   if (on_lookup && is_training() && torch::GradMode::is_enabled()) on_lookup(input_ids);
   // Positions are a broadcast slice of the table: no index tensor, no gather.
   auto positions = position_embeddings->weight.narrow(0, 0, seq_len).unsqueeze(0);
-  auto x = word_embeddings->forward(input_ids) + token_type_embeddings->forward(token_type_ids) + positions;
+  auto words = sparse_word_gradient ? torch::nn::functional::embedding(
+                                          input_ids, word_embeddings->weight,
+                                          torch::nn::functional::EmbeddingFuncOptions()
+                                              .padding_idx(word_embeddings->options.padding_idx())
+                                              .sparse(true))
+                                    : word_embeddings->forward(input_ids);
+  auto x = words + token_type_embeddings->forward(token_type_ids) + positions;
   x = LayerNorm->forward(x);
   return bf::model::dropout(x, dropout_, is_training());
 }

@@ -29,10 +29,10 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
   value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-// Scores scaled inside the GEMM (beta 0: the zero input is never read), then
-// mask, softmax and dropout (bertforge's counter-based masks) in one pass
-// (fused/fused_ops.h); the [B, 1, 1, S] mask is never broadcast into a
-// [B, heads, S, S] tensor.
+// Scores, then scale, mask, softmax and dropout (bertforge's counter-based
+// masks) in one pass (fused/fused_ops.h): scaling there rather than in the
+// GEMM (baddbmm's alpha) spares backward two scaling passes over
+// [B, heads, S, S]; the [B, 1, 1, S] mask is never broadcast to that shape.
 torch::Tensor BertSelfAttentionImpl::seeded_attention(const torch::Tensor& q, const torch::Tensor& k,
                                                       const torch::Tensor& v, const torch::Tensor& additive_mask,
                                                       bool dropout_active) const {
@@ -41,9 +41,9 @@ torch::Tensor BertSelfAttentionImpl::seeded_attention(const torch::Tensor& q, co
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   auto q3 = q.reshape({batch * heads_, seq, head_dim_});
   auto k3 = k.reshape({batch * heads_, seq, head_dim_});
-  auto scores = torch::baddbmm(torch::zeros({1, 1, 1}, q3.options()), q3, k3.transpose(1, 2), /*beta=*/0.0,
-                               /*alpha=*/scale);
-  auto probs = masked_softmax_dropout(scores.view({batch, heads_, seq, seq}), additive_mask, dropout_, dropout_active);
+  auto scores = torch::bmm(q3, k3.transpose(1, 2));
+  auto probs =
+      masked_softmax_dropout(scores.view({batch, heads_, seq, seq}), additive_mask, dropout_, dropout_active, scale);
   return torch::bmm(probs.view({batch * heads_, seq, seq}), v.reshape({batch * heads_, seq, head_dim_}))
       .view({batch, heads_, seq, head_dim_});
 }

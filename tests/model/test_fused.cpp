@@ -240,18 +240,21 @@ TEST_CASE("attention mask + softmax + dropout fused equals the separate ops", "[
   torch::manual_seed(3);
   const std::int64_t batch = 3, heads = 2, seq = 19;
   const std::vector<torch::Tensor> inputs{torch::randn({batch, heads, seq, seq}) * 3, padding_mask(batch, seq)};
-  for (double p : {0.0, 0.1}) {
-    for (bool training : {true, false}) {
-      INFO("p = " << p << ", training " << training);
-      auto f = [p, training](const std::vector<torch::Tensor>& in) {
-        // The mask is data, as in the model: no gradient asked of it.
-        return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, training);
-      };
-      Run unfused;
-      auto fused = fused_and_unfused(f, inputs, unfused);
-      check_same_run(fused, unfused, 1e-5, 1e-6);
-      CHECK(fused.out.eq(0).equal(unfused.out.eq(0)));  // padded keys and dropped weights
-      check_thread_count_invariant(f, inputs);
+  for (double scale : {1.0, 0.3}) {
+    for (double p : {0.0, 0.1}) {
+      for (bool training : {true, false}) {
+        INFO("scale " << scale << ", p = " << p << ", training " << training);
+        auto f = [p, training, scale](const std::vector<torch::Tensor>& in) {
+          // The mask is data, as in the model: no gradient asked of it.
+          return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, training, scale);
+        };
+        Run unfused;
+        auto fused = fused_and_unfused(f, inputs, unfused);
+        check_same_run(fused, unfused, 1e-5, 1e-6);
+        CHECK(fused.out.eq(0).equal(unfused.out.eq(0)));  // padded keys and dropped weights
+        if (p == 0.0) check_close(fused.out, torch::softmax(inputs[0] * scale + inputs[1], -1), 1e-5, 1e-6);
+        check_thread_count_invariant(f, inputs);
+      }
     }
   }
 }

@@ -12,6 +12,7 @@
 #include "model/any_bert.h"
 #include "model/bert_for_pretraining.h"
 #include "model/bert_for_sequence_classification.h"
+#include "model/embeddings.h"
 
 using namespace bf;
 
@@ -108,10 +109,41 @@ TEST_CASE("BertForPreTraining gradients match HF", "[model][reference]") {
     INFO(item.key());
     REQUIRE(grads.contains(item.key()));
     REQUIRE(item.value().grad().defined());
+    // The tied table's sparse lookup part was added into the decoder's dense part.
+    CHECK(item.value().grad().layout() == torch::kStrided);
     test::require_close(item.value().grad(), grads.load(item.key()), kGradAtol, kGradRtol, item.key());
     ++checked;
   }
   REQUIRE(checked == grads.entries().size());
+}
+
+// What BertForPreTraining relies on (embeddings.h): with a dense use of the
+// table after it, a sparse lookup gradient (repeated ids, the padding id)
+// sums to the dense lookup's gradient, and .grad stays dense.
+TEST_CASE("the word lookup's sparse gradient added into a dense one equals the dense lookup's", "[model]") {
+  auto config = model::BertConfig::preset("tiny");
+  config.vocab_size = 37;
+  torch::manual_seed(8);
+  model::BertEmbeddings embeddings(config);
+  embeddings->eval();  // no dropout: both runs see the same values
+  auto ids = torch::randint(0, 12, {3, 10}, torch::kLong);  // repeats
+  ids[1][4] = config.pad_token_id;
+  const auto types = torch::zeros_like(ids);
+  const auto w = torch::randn({3, 10, config.hidden_size});
+  const auto u = torch::randn({config.vocab_size, config.hidden_size});
+  auto gradient = [&](bool sparse) {
+    auto& table = embeddings->word_embeddings->weight;
+    table.mutable_grad() = torch::Tensor();
+    embeddings->sparse_word_gradient = sparse;
+    ((embeddings->forward(ids, types) * w).sum() + (table * u).sum()).backward();
+    embeddings->sparse_word_gradient = false;
+    return table.grad().clone();
+  };
+  const auto dense = gradient(false);
+  const auto sparse = gradient(true);
+  CHECK(sparse.layout() == torch::kStrided);
+  test::require_close(sparse, dense, 1e-6, 1e-6, "word_embeddings.weight gradient");
+  CHECK(sparse[config.pad_token_id].equal(u[config.pad_token_id]));  // no lookup part for padding
 }
 
 namespace {

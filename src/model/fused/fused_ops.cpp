@@ -93,12 +93,13 @@ struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
 
 struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& scores, const torch::Tensor& mask, double p,
-                               bool training) {
+                               bool training, double scale) {
     RECORD_FUNCTION("bf::masked_softmax_dropout", std::vector<c10::IValue>());
     auto sc = scores.contiguous();
     const std::int64_t batch = sc.size(0), cols = sc.size(-1);
     auto m = mask.reshape({batch, cols}).to(torch::kFloat).contiguous();
-    fused::SoftmaxArgs a{m.data_ptr<float>(), sc.size(1) * sc.size(2), cols, maybe_draw(p, training)};
+    fused::SoftmaxArgs a{m.data_ptr<float>(), sc.size(1) * sc.size(2), cols, maybe_draw(p, training),
+                         static_cast<float>(scale)};
     const std::int64_t rows = sc.numel() / std::max<std::int64_t>(cols, 1);
     auto probs = torch::empty_like(sc);
     auto dropped = a.dropout.active() ? torch::empty_like(sc) : probs;
@@ -112,13 +113,14 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
     });
     ctx->save_for_backward({probs});
     save_draw(ctx, a.dropout);
+    ctx->saved_data["scale"] = scale;
     return dropped;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto probs = ctx->get_saved_variables()[0];
     const std::int64_t cols = probs.size(-1);
-    fused::SoftmaxArgs a{nullptr, 1, cols, load_draw(ctx)};
+    fused::SoftmaxArgs a{nullptr, 1, cols, load_draw(ctx), static_cast<float>(ctx->saved_data["scale"].toDouble())};
     auto grad = grads[0].to(probs.scalar_type()).contiguous();
     auto grad_scores = torch::empty_like(probs);
     with_elements(probs, [&](const auto* pp) {
@@ -130,7 +132,7 @@ struct MaskedSoftmaxDropout : torch::autograd::Function<MaskedSoftmaxDropout> {
                          fused::masked_softmax_dropout_backward(gp, pp, a, out, begin, end);
                        });
     });
-    return {grad_scores, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {grad_scores, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -236,14 +238,15 @@ torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor
 }
 
 torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
-                                     bool training) {
+                                     bool training, double scale) {
   const bool fits = p < 1.0 && scores.dim() == 4 && additive_mask.numel() == scores.size(0) * scores.size(3);
   if (!fits || !fusable({&scores, &additive_mask})) {
     // In place: no second [B, heads, S, S] tensor (the mask broadcasts).
+    if (scale != 1.0) scores.mul_(scale);
     auto masked = scores.add_(additive_mask.to(scores.scalar_type()));
     return bf::model::dropout(torch::softmax(masked, -1), p, training);
   }
-  return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training);
+  return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training, scale);
 }
 
 torch::Tensor gelu(const torch::Tensor& x) {

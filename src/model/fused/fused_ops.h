@@ -25,10 +25,13 @@ void set_fused_kernels(bool on);
 torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
                                      torch::nn::LayerNorm& layer_norm);
 
-// dropout(softmax(scores + mask)): scores [B, heads, S, S], additive mask
-// [B, 1, 1, S]. On the unfused path the mask is added into scores in place.
+// dropout(softmax(scores * scale + mask)): scores [B, heads, S, S], additive
+// mask [B, 1, 1, S]. The scale (attention's 1/sqrt(head_dim)) is applied
+// here rather than by the scores GEMM, so that GEMM's backward needs no
+// scaling pass of its own. On the unfused path scores are scaled and masked
+// in place.
 torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
-                                     bool training);
+                                     bool training, double scale = 1.0);
 
 // Multi-head attention on the fused projection's output qkv [B, S, 3H]
 // (query, key and value, each [heads, head_dim] per position):

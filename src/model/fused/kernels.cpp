@@ -270,7 +270,7 @@ BF_INLINE void softmax_forward(const T* scores, const SoftmaxArgs& a, T* probs, 
     const float* mr = a.mask + (r / a.rows_per_mask) * cols;
     T* pr = probs + r * cols;
     float* row = in_place ? reinterpret_cast<float*>(pr) : scratch;
-    for (std::int64_t j = 0; j < cols; ++j) row[j] = widen(sr[j]) + mr[j];
+    for (std::int64_t j = 0; j < cols; ++j) row[j] = widen(sr[j]) * a.scale + mr[j];
     const float top = largest(row, cols);
     for (std::int64_t j = 0; j < cols; ++j) row[j] = exp_inline(row[j] - top);
     const float inv = 1.0f / lane_sum(row, cols);
@@ -297,7 +297,7 @@ BF_INLINE void softmax_backward(const T* grad_dropped, const T* probs, const Sof
     else
       for (std::int64_t j = 0; j < cols; ++j) g[j] = widen(gd[j]);
     const float dot = lane_dot(g, pr, cols);
-    for (std::int64_t j = 0; j < cols; ++j) put(gr + j, widen(pr[j]) * (g[j] - dot));
+    for (std::int64_t j = 0; j < cols; ++j) put(gr + j, widen(pr[j]) * (g[j] - dot) * a.scale);
   }
 }
 

@@ -71,18 +71,21 @@ void dropout_add_layer_norm_backward(const float* grad_out, const float* z, cons
 // Rows [row_begin, row_end) of `cols` keys; row r uses mask row
 // r / rows_per_mask (the [B, 1, 1, S] additive mask, one row per sequence).
 // probs is kept for backward; dropped = dropout(probs) is written when the
-// dropout is active (else it is not touched: the output is probs).
+// dropout is active (else it is not touched: the output is probs). The
+// scores are multiplied by `scale` before the mask is added (attention's
+// 1/sqrt(head_dim) when the scores GEMM did not apply it; x * 1 is x).
 struct SoftmaxArgs {
   const float* mask;
   std::int64_t rows_per_mask;
   std::int64_t cols;
   DropoutDraw dropout;
+  float scale = 1.0f;
 };
 void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
                                     std::int64_t row_begin, std::int64_t row_end);
 void masked_softmax_dropout_forward(const bf16_t* scores, const SoftmaxArgs& a, bf16_t* probs, bf16_t* dropped,
                                     std::int64_t row_begin, std::int64_t row_end);
-// grad_scores = probs * (g - sum(g * probs)), g = dropout(grad_dropped).
+// grad_scores = probs * (g - sum(g * probs)) * scale, g = dropout(grad_dropped).
 void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
                                      float* grad_scores, std::int64_t row_begin, std::int64_t row_end);
 void masked_softmax_dropout_backward(const bf16_t* grad_dropped, const bf16_t* probs, const SoftmaxArgs& a,
