@@ -236,6 +236,39 @@ TEST_CASE("linear with its GEMMs split over threads equals torch::linear", "[mod
   }
 }
 
+// Under bf16 autocast a weight of more than 4,096 rows (the MLM decoder)
+// takes a linear whose weight gradient is computed in blocks of rows
+// (9,000 rows: two whole blocks and a part).
+TEST_CASE("bf16 autocast linear with a wide weight equals torch::linear", "[model][fused][bf16]") {
+  torch::manual_seed(6);
+  const std::vector<torch::Tensor> inputs{torch::randn({2, 7, 24}), torch::randn({9000, 24}) * 0.2,
+                                          torch::randn({9000})};
+  auto f = [](const std::vector<torch::Tensor>& in) {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
+    auto y = bf::model::linear(in[0], in[1], in[2]);
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    return y;
+  };
+  // Fused first: run after the unfused one, its weight gradient could land in
+  // the block the unfused one just freed, holding the expected values.
+  const auto fused = run(f, inputs, 77);
+  Run unfused;
+  {
+    Unfused off;
+    unfused = run(f, inputs, 77);
+  }
+  CHECK(fused.out.scalar_type() == torch::kBFloat16);
+  check_close(fused.out.to(torch::kFloat), unfused.out.to(torch::kFloat), 1e-2, 1e-2);
+  for (std::size_t i = 0; i < fused.grads.size(); ++i) {
+    INFO("gradient of input " << i);
+    CHECK(fused.grads[i].scalar_type() == torch::kFloat);  // back through autocast's casts
+    const auto reference = unfused.grads[i];
+    check_close(fused.grads[i], reference, 1e-2, 1e-2 * reference.abs().max().item<double>());
+  }
+}
+
 TEST_CASE("attention mask + softmax + dropout fused equals the separate ops", "[model][fused]") {
   torch::manual_seed(3);
   const std::int64_t batch = 3, heads = 2, seq = 19;
