@@ -175,6 +175,14 @@ TEST_CASE("GELU fused equals torch::gelu, forward and backward", "[model][fused]
     check_close(fused.out.to(torch::kFloat), unfused.out.to(torch::kFloat), 1e-2, 1e-3);
     check_close(fused.grads[0].to(torch::kFloat), unfused.grads[0].to(torch::kFloat), 1e-2, 1e-3);
     check_thread_count_invariant(f, {xb});
+    // bf16 reads GELU from a table of all 65,536 inputs: exactly the fp32
+    // kernel's value, rounded once.
+    const auto every = torch::arange(65536, torch::kInt).to(torch::kShort).view(torch::kBFloat16);
+    const auto table = bf::model::gelu(every);
+    const auto computed = bf::model::gelu(every.to(torch::kFloat)).to(torch::kBFloat16);
+    const auto finite = torch::isfinite(computed);
+    CHECK(table.masked_select(finite).view(torch::kShort).equal(computed.masked_select(finite).view(torch::kShort)));
+    CHECK(torch::isnan(table).equal(torch::isnan(computed)));
   }
 }
 
