@@ -45,7 +45,9 @@ torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& addit
 
 // x W^T + b over x's last dimension, as torch::linear. On CPU fp32 (outside
 // autocast) its GEMMs are split over the threads by hand, one single-threaded
-// BLAS call per part (fused/linear.cpp); elsewhere it is torch::linear.
+// BLAS call per part (fused/linear.cpp); under CPU bf16 autocast a weight of
+// more than 4,096 rows (the MLM decoder) gets its weight gradient in blocks
+// of rows; elsewhere it is torch::linear.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 // GELU, exact (erf) form, as torch::gelu. Fused on CPU (fp32 or bf16): one

@@ -156,7 +156,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
       bias.numel() == weight.size(0) && weight.size(0) > WideWeightLinear::kBlockRows && x.numel() > 0 &&
       fusable({&x, &weight, &bias}))
     return autocast_wide_linear(x, weight, bias);
-  // fp32 CPU only; under autocast LibTorch's linear casts to bf16 first.
+  // The split GEMMs: fp32 CPU outside autocast only.
   const bool fits = x.dim() >= 2 && weight.dim() == 2 && bias.defined() && x.size(-1) == weight.size(1) &&
                     bias.numel() == weight.size(0) && x.scalar_type() == torch::kFloat &&
                     weight.scalar_type() == torch::kFloat && bias.scalar_type() == torch::kFloat &&
