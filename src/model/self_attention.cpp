@@ -15,9 +15,7 @@ namespace {
 // linear cast the result, for a third of the bytes moved.
 torch::Tensor joined(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   if (!q.device().is_cpu() || !at::autocast::is_cpu_enabled()) return torch::cat({q, k, v}, 0);
-  const auto dtype = at::autocast::get_autocast_cpu_dtype();
-  auto cast = [&](const torch::Tensor& t) { return at::autocast::cached_cast(dtype, t, c10::DeviceType::CPU); };
-  return torch::cat({cast(q), cast(k), cast(v)}, 0);
+  return torch::cat({autocast_cpu_cast(q), autocast_cpu_cast(k), autocast_cpu_cast(v)}, 0);
 }
 
 }  // namespace

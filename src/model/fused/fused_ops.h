@@ -50,6 +50,10 @@ torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& addit
 // of rows; elsewhere it is torch::linear.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
+// t as CPU autocast hands it to a low-precision op: cast to autocast's CPU
+// dtype, the cast of a leaf weight cached for the step (call under autocast).
+torch::Tensor autocast_cpu_cast(const torch::Tensor& t);
+
 // GELU, exact (erf) form, as torch::gelu. Fused on CPU (fp32 or bf16): one
 // vectorised pass forward and one backward (LibTorch's take about three
 // times as long); the erf is the approximation ATen's own vectorised erf

@@ -134,39 +134,45 @@ struct WideWeightLinear : torch::autograd::Function<WideWeightLinear> {
   }
 };
 
+// f(x as [rows, in]) viewed back as x's leading dimensions by out.
+template <class F>
+torch::Tensor over_rows(const torch::Tensor& x, std::int64_t out, const F& f) {
+  auto sizes = x.sizes().vec();
+  sizes.back() = out;
+  return f(x.reshape({-1, x.size(-1)})).view(sizes);
+}
+
 torch::Tensor autocast_wide_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const auto dtype = at::autocast::get_autocast_cpu_dtype();
-  auto cast = [&](const torch::Tensor& t) { return at::autocast::cached_cast(dtype, t, c10::DeviceType::CPU); };
+  auto xb = autocast_cpu_cast(x), wb = autocast_cpu_cast(weight), bb = autocast_cpu_cast(bias);
   // Autocast off inside: the function's own ops are already in bf16.
   at::autocast::set_cpu_enabled(false);
   struct Restore {
     ~Restore() { at::autocast::set_cpu_enabled(true); }
   } restore;
-  auto sizes = x.sizes().vec();
-  auto out = WideWeightLinear::apply(cast(x).reshape({-1, x.size(-1)}), cast(weight), cast(bias));
-  sizes.back() = weight.size(0);
-  return out.view(sizes);
+  return over_rows(xb, weight.size(0), [&](const torch::Tensor& flat) { return WideWeightLinear::apply(flat, wb, bb); });
 }
 
 }  // namespace
 
+torch::Tensor autocast_cpu_cast(const torch::Tensor& t) {
+  return at::autocast::cached_cast(at::autocast::get_autocast_cpu_dtype(), t, c10::DeviceType::CPU);
+}
+
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  if (at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == torch::kBFloat16 &&
-      x.dim() >= 2 && weight.dim() == 2 && bias.defined() && x.size(-1) == weight.size(1) &&
-      bias.numel() == weight.size(0) && weight.size(0) > WideWeightLinear::kBlockRows && x.numel() > 0 &&
-      fusable({&x, &weight, &bias}))
-    return autocast_wide_linear(x, weight, bias);
-  // The split GEMMs: fp32 CPU outside autocast only.
   const bool fits = x.dim() >= 2 && weight.dim() == 2 && bias.defined() && x.size(-1) == weight.size(1) &&
-                    bias.numel() == weight.size(0) && x.scalar_type() == torch::kFloat &&
-                    weight.scalar_type() == torch::kFloat && bias.scalar_type() == torch::kFloat &&
-                    !at::autocast::is_cpu_enabled() && fusable({&x, &weight, &bias}) && x.numel() > 0;
-  if (!fits) return torch::linear(x, weight, bias);
-  auto sizes = x.sizes().vec();
-  auto flat = x.reshape({-1, x.size(-1)});
-  auto out = SplitLinear::apply(flat, weight, bias, wants_grad({&x, &weight, &bias}));
-  sizes.back() = weight.size(0);
-  return out.view(sizes);
+                    bias.numel() == weight.size(0) && x.numel() > 0 && fusable({&x, &weight, &bias});
+  if (fits && at::autocast::is_cpu_enabled()) {
+    if (at::autocast::get_autocast_cpu_dtype() == torch::kBFloat16 && weight.size(0) > WideWeightLinear::kBlockRows)
+      return autocast_wide_linear(x, weight, bias);
+    return torch::linear(x, weight, bias);  // LibTorch's autocast casts, then its GEMMs
+  }
+  // The split GEMMs: fp32 CPU outside autocast only.
+  const bool fp32 = x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
+                    bias.scalar_type() == torch::kFloat;
+  if (!fits || !fp32) return torch::linear(x, weight, bias);
+  return over_rows(x, weight.size(0), [&](const torch::Tensor& flat) {
+    return SplitLinear::apply(flat, weight, bias, wants_grad({&x, &weight, &bias}));
+  });
 }
 
 }  // namespace bf::model
