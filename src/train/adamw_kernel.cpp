@@ -2,17 +2,18 @@
 
 #include <cmath>
 
+#include "util/cpu_dispatch.h"
+
 namespace bf::train {
 
-// GCC clones the loop for AVX-512 and AVX2 and picks one at load time, so a
-// generic x86-64 build still runs full-width vector code. Without FMA
-// contraction (CMakeLists.txt) every clone rounds identically, which keeps a
-// run resumed on another CPU on the same numbers.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void adamw_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t n,
-                  const AdamwScalars& s) {
+namespace {
+
+// Compiled once per instruction-set level (util/cpu_dispatch.h), so a generic
+// x86-64 build still runs full-width vector code. Without FMA contraction
+// (CMakeLists.txt) every copy rounds identically, which keeps a run resumed on
+// another CPU on the same numbers.
+inline __attribute__((always_inline)) void adamw_loop(float* param, const float* grad, float* exp_avg,
+                                                      float* exp_avg_sq, std::int64_t n, const AdamwScalars& s) {
   const float b1 = s.beta1, b2 = s.beta2, c1 = s.one_minus_beta1, c2 = s.one_minus_beta2;
   const float decay = s.decay, step_size = s.step_size, correction = s.sqrt_correction, eps = s.eps;
   const float scale = s.grad_scale;
@@ -25,5 +26,11 @@ void adamw_update(float* param, const float* grad, float* exp_avg, float* exp_av
     param[i] = param[i] * decay + step_size * m / (std::sqrt(v) / correction + eps);
   }
 }
+
+}  // namespace
+
+BF_CPU_DISPATCH(adamw_update, (float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t n,
+                const AdamwScalars& s),
+                (param, grad, exp_avg, exp_avg_sq, n, s), adamw_loop)
 
 }  // namespace bf::train

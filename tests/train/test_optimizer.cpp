@@ -15,8 +15,10 @@
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "model/bert_for_pretraining.h"
+#include "train/adamw_kernel.h"
 #include "train/grad_clip.h"
 #include "train/optimizer.h"
+#include "util/cpu_capability.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -181,6 +183,38 @@ TEST_CASE("AdamW matches torch::optim::AdamW to the last bits", "[train][optimiz
   for (std::size_t i = 0; i < ours.size(); ++i) {
     INFO(ours[i].first);
     CHECK(max_difference_in_ulps(ours[i].second, theirs[i].second, initial[i].second) <= 16.0);
+  }
+}
+
+// adamw_update is compiled once per instruction-set level
+// (util/cpu_dispatch.h); without FMA contraction each gives the same bits, so
+// a run resumed on another CPU continues on the same numbers.
+TEST_CASE("AdamW's kernel gives the same bits at every instruction-set level", "[train][optimizer]") {
+  struct Restore {
+    CpuCapability before = cpu_capability();
+    ~Restore() { force_cpu_capability(before); }
+  } restore;
+  torch::manual_seed(5);
+  const std::int64_t n = 1037;  // vector tails at every width
+  const auto grad = torch::randn({n}), param0 = torch::randn({n}), m0 = torch::randn({n}) * 0.1,
+             v0 = torch::rand({n}) * 0.01;
+  train::AdamwScalars s;
+  s.decay = 1.0f - 1e-3f * 0.01f;
+  s.step_size = -1e-3f / 0.19f;
+  s.sqrt_correction = 0.0447f;
+  s.grad_scale = 0.7f;
+  auto update = [&](CpuCapability level) {
+    force_cpu_capability(level);
+    auto p = param0.clone(), m = m0.clone(), v = v0.clone();
+    train::adamw_update(p.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), n, s);
+    return std::vector<torch::Tensor>{p, m, v};
+  };
+  const auto portable = update(CpuCapability::portable);
+  for (auto level : {CpuCapability::avx2, CpuCapability::avx512f, CpuCapability::x86_64_v4}) {
+    if (level > supported_cpu_capability()) continue;
+    INFO(to_string(level));
+    const auto r = update(level);
+    for (std::size_t i = 0; i < r.size(); ++i) CHECK(r[i].equal(portable[i]));
   }
 }
 

@@ -5,17 +5,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "util/cpu_dispatch.h"
+
 namespace bf::model::fused {
 namespace {
 
-// x86-64-v4 (AVX-512 with BW/VL) first: with AVX-512F alone GCC cannot put
-// bf16's 16-bit lanes in zmm registers and leaves the bf16 loops largely
-// scalar (the bf16 GELU took 2.2x the time of its x86-64-v4 clone on Zen4).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define BF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx512f", "avx2", "default")))
-#else
-#define BF_CLONES
-#endif
 #define BF_INLINE inline __attribute__((always_inline))
 
 constexpr int kLanes = 16;
@@ -406,93 +400,70 @@ BF_INLINE void gelu_bwd(const bf16_t* grad_y, const bf16_t* x, bf16_t* grad_x, s
 float exp_approx(float x) { return exp_inline(x); }
 float erf_approx(float x) { return erf_inline(x); }
 
-BF_CLONES
-void gelu_forward(const float* x, float* y, std::int64_t begin, std::int64_t end) { gelu_fwd(x, y, begin, end); }
-BF_CLONES
-void gelu_forward(const bf16_t* x, bf16_t* y, std::int64_t begin, std::int64_t end) { gelu_fwd(x, y, begin, end); }
-BF_CLONES
-void gelu_backward(const float* grad_y, const float* x, float* grad_x, std::int64_t begin, std::int64_t end) {
-  gelu_bwd(grad_y, x, grad_x, begin, end);
-}
-BF_CLONES
-void gelu_backward(const bf16_t* grad_y, const bf16_t* x, bf16_t* grad_x, std::int64_t begin, std::int64_t end) {
-  gelu_bwd(grad_y, x, grad_x, begin, end);
-}
+// The entry points: one copy per instruction-set level and element type, each
+// inlining the templates above. x86-64-v4 (AVX-512 with BW/VL) is its own
+// level: with AVX-512F alone GCC cannot put bf16's 16-bit lanes in zmm
+// registers and leaves the bf16 loops largely scalar (the bf16 GELU took 2.2x
+// the time of its x86-64-v4 copy on Zen4).
+BF_CPU_DISPATCH(gelu_forward, (const float* x, float* y, std::int64_t begin, std::int64_t end),
+                (x, y, begin, end), gelu_fwd)
+BF_CPU_DISPATCH(gelu_forward, (const bf16_t* x, bf16_t* y, std::int64_t begin, std::int64_t end),
+                (x, y, begin, end), gelu_fwd)
+BF_CPU_DISPATCH(gelu_backward, (const float* grad_y, const float* x, float* grad_x, std::int64_t begin,
+                std::int64_t end),
+                (grad_y, x, grad_x, begin, end), gelu_bwd)
+BF_CPU_DISPATCH(gelu_backward, (const bf16_t* grad_y, const bf16_t* x, bf16_t* grad_x, std::int64_t begin,
+                std::int64_t end),
+                (grad_y, x, grad_x, begin, end), gelu_bwd)
 
-// The entry points: one clone set per element type, each inlining the
-// templates above.
-BF_CLONES
-void dropout_add_layer_norm_forward(const float* y, const float* residual, const LayerNormArgs& a, float* z,
-                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
-                                    std::int64_t row_end) {
-  layer_norm_forward(y, residual, a, z, out, mean, rstd, row_begin, row_end);
-}
-BF_CLONES
-void dropout_add_layer_norm_forward(const bf16_t* y, const float* residual, const LayerNormArgs& a, float* z,
-                                    float* out, float* mean, float* rstd, std::int64_t row_begin,
-                                    std::int64_t row_end) {
-  layer_norm_forward(y, residual, a, z, out, mean, rstd, row_begin, row_end);
-}
+BF_CPU_DISPATCH(dropout_add_layer_norm_forward, (const float* y, const float* residual, const LayerNormArgs& a,
+                float* z, float* out, float* mean, float* rstd, std::int64_t row_begin, std::int64_t row_end),
+                (y, residual, a, z, out, mean, rstd, row_begin, row_end), layer_norm_forward)
+BF_CPU_DISPATCH(dropout_add_layer_norm_forward, (const bf16_t* y, const float* residual, const LayerNormArgs& a,
+                float* z, float* out, float* mean, float* rstd, std::int64_t row_begin, std::int64_t row_end),
+                (y, residual, a, z, out, mean, rstd, row_begin, row_end), layer_norm_forward)
 
-BF_CLONES
-void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
-                                     const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
-                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
-  layer_norm_backward(grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin, row_end);
-}
-BF_CLONES
-void dropout_add_layer_norm_backward(const float* grad_out, const float* z, const float* mean, const float* rstd,
-                                     const LayerNormArgs& a, float* grad_z, bf16_t* grad_y, float* grad_gamma,
-                                     float* grad_beta, std::int64_t row_begin, std::int64_t row_end) {
-  layer_norm_backward(grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin, row_end);
-}
+BF_CPU_DISPATCH(dropout_add_layer_norm_backward, (const float* grad_out, const float* z, const float* mean,
+                const float* rstd, const LayerNormArgs& a, float* grad_z, float* grad_y, float* grad_gamma,
+                float* grad_beta, std::int64_t row_begin, std::int64_t row_end),
+                (grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin,
+                 row_end), layer_norm_backward)
+BF_CPU_DISPATCH(dropout_add_layer_norm_backward, (const float* grad_out, const float* z, const float* mean,
+                const float* rstd, const LayerNormArgs& a, float* grad_z, bf16_t* grad_y, float* grad_gamma,
+                float* grad_beta, std::int64_t row_begin, std::int64_t row_end),
+                (grad_out, z, mean, rstd, a, grad_z, grad_y, grad_gamma, grad_beta, row_begin,
+                 row_end), layer_norm_backward)
 
-BF_CLONES
-void masked_softmax_dropout_forward(const float* scores, const SoftmaxArgs& a, float* probs, float* dropped,
-                                    std::int64_t row_begin, std::int64_t row_end) {
-  softmax_forward(scores, a, probs, dropped, row_begin, row_end);
-}
-BF_CLONES
-void masked_softmax_dropout_forward(const bf16_t* scores, const SoftmaxArgs& a, bf16_t* probs, bf16_t* dropped,
-                                    std::int64_t row_begin, std::int64_t row_end) {
-  softmax_forward(scores, a, probs, dropped, row_begin, row_end);
-}
+BF_CPU_DISPATCH(masked_softmax_dropout_forward, (const float* scores, const SoftmaxArgs& a, float* probs,
+                float* dropped, std::int64_t row_begin, std::int64_t row_end),
+                (scores, a, probs, dropped, row_begin, row_end), softmax_forward)
+BF_CPU_DISPATCH(masked_softmax_dropout_forward, (const bf16_t* scores, const SoftmaxArgs& a, bf16_t* probs,
+                bf16_t* dropped, std::int64_t row_begin, std::int64_t row_end),
+                (scores, a, probs, dropped, row_begin, row_end), softmax_forward)
 
-BF_CLONES
-void masked_softmax_dropout_backward(const float* grad_dropped, const float* probs, const SoftmaxArgs& a,
-                                     float* grad_scores, std::int64_t row_begin, std::int64_t row_end) {
-  softmax_backward(grad_dropped, probs, a, grad_scores, row_begin, row_end);
-}
-BF_CLONES
-void masked_softmax_dropout_backward(const bf16_t* grad_dropped, const bf16_t* probs, const SoftmaxArgs& a,
-                                     bf16_t* grad_scores, std::int64_t row_begin, std::int64_t row_end) {
-  softmax_backward(grad_dropped, probs, a, grad_scores, row_begin, row_end);
-}
+BF_CPU_DISPATCH(masked_softmax_dropout_backward, (const float* grad_dropped, const float* probs,
+                const SoftmaxArgs& a, float* grad_scores, std::int64_t row_begin, std::int64_t row_end),
+                (grad_dropped, probs, a, grad_scores, row_begin, row_end), softmax_backward)
+BF_CPU_DISPATCH(masked_softmax_dropout_backward, (const bf16_t* grad_dropped, const bf16_t* probs,
+                const SoftmaxArgs& a, bf16_t* grad_scores, std::int64_t row_begin, std::int64_t row_end),
+                (grad_dropped, probs, a, grad_scores, row_begin, row_end), softmax_backward)
 
-BF_CLONES
-void cross_entropy_forward(const float* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
-                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
-                           std::int64_t row_end) {
-  ce_forward(logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end);
-}
-BF_CLONES
-void cross_entropy_forward(const bf16_t* logits, const std::int64_t* labels, std::int64_t cols, float* loss,
-                           float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
-                           std::int64_t row_end) {
-  ce_forward(logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end);
-}
+BF_CPU_DISPATCH(cross_entropy_forward, (const float* logits, const std::int64_t* labels, std::int64_t cols,
+                float* loss, float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                std::int64_t row_end),
+                (logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end), ce_forward)
+BF_CPU_DISPATCH(cross_entropy_forward, (const bf16_t* logits, const std::int64_t* labels, std::int64_t cols,
+                float* loss, float* row_max, float* log_sum, float* correct, std::int64_t row_begin,
+                std::int64_t row_end),
+                (logits, labels, cols, loss, row_max, log_sum, correct, row_begin, row_end), ce_forward)
 
-BF_CLONES
-void cross_entropy_backward(const float* logits, const std::int64_t* labels, const float* row_max,
-                            const float* log_sum, float scale, std::int64_t cols, float* grad,
-                            std::int64_t row_begin, std::int64_t row_end) {
-  ce_backward(logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end);
-}
-BF_CLONES
-void cross_entropy_backward(const bf16_t* logits, const std::int64_t* labels, const float* row_max,
-                            const float* log_sum, float scale, std::int64_t cols, bf16_t* grad,
-                            std::int64_t row_begin, std::int64_t row_end) {
-  ce_backward(logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end);
-}
+BF_CPU_DISPATCH(cross_entropy_backward, (const float* logits, const std::int64_t* labels, const float* row_max,
+                const float* log_sum, float scale, std::int64_t cols, float* grad, std::int64_t row_begin,
+                std::int64_t row_end),
+                (logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end), ce_backward)
+BF_CPU_DISPATCH(cross_entropy_backward, (const bf16_t* logits, const std::int64_t* labels, const float* row_max,
+                const float* log_sum, float scale, std::int64_t cols, bf16_t* grad, std::int64_t row_begin,
+                std::int64_t row_end),
+                (logits, labels, row_max, log_sum, scale, cols, grad, row_begin, row_end), ce_backward)
 
 }  // namespace bf::model::fused

@@ -1,12 +1,13 @@
 #pragma once
 // Single-pass CPU kernels for the elementwise chains of a BERT layer, in the
 // manner of train/adamw_kernel.h: plain C++ without torch, compiled without
-// FMA contraction or math errno (CMakeLists.txt) and cloned by GCC for
-// AVX-512 and AVX2, so every clone rounds alike. Callers split rows over
+// FMA contraction or math errno (CMakeLists.txt) and compiled once per
+// instruction-set level (util/cpu_dispatch.h: x86-64-v4, AVX-512F, AVX2,
+// portable), so every copy rounds alike. Callers split rows over
 // threads (fused_ops.cpp); each call handles the rows it is given.
 //
 // Row sums run in 16 lanes then add the lanes in a fixed order: vectorised,
-// and the same numbers for any thread count and any of the clones.
+// and the same numbers for any thread count and any of the copies.
 //
 // Each kernel also takes bf16 tensors (autocast's GEMM outputs): loaded to
 // fp32, computed in fp32, stored rounded to nearest even.
