@@ -84,13 +84,16 @@ std::vector<std::pair<std::string, torch::Tensor>> model_state(const torch::nn::
   return out;
 }
 
-LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file) {
+namespace {
+
+LoadReport copy_weights(torch::nn::Module& model, std::vector<std::pair<std::string, torch::Tensor>> tensors,
+                        const std::string& weights_file) {
   std::map<std::string, torch::Tensor> targets;
   for (auto& [name, tensor] : model_state(model)) targets.emplace(name, tensor);
   const bool model_has_bert_prefix = targets.count("bert.embeddings.word_embeddings.weight") != 0;
 
   std::map<std::string, torch::Tensor> source;
-  for (auto& [raw_name, tensor] : read_weights_file(weights_file)) {
+  for (auto& [raw_name, tensor] : tensors) {
     std::string name = modern_name(raw_name);
     // A bare BertModel's keys have no "bert." prefix; a task model's do.
     if (model_has_bert_prefix && !targets.count(name) && targets.count("bert." + name)) name = "bert." + name;
@@ -121,6 +124,16 @@ LoadReport load_weights(torch::nn::Module& model, const std::string& weights_fil
   return report;
 }
 
+}  // namespace
+
+LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file) {
+  return copy_weights(model, read_weights_file(weights_file), weights_file);
+}
+
+LoadReport load_weights(torch::nn::Module& model, const SafetensorsReader& weights) {
+  return copy_weights(model, weights.load_all(), weights.path());
+}
+
 std::string find_weights_file(const std::string& model_dir) {
   for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
     const auto path = (fs::path(model_dir) / name).string();
@@ -135,16 +148,13 @@ namespace {
 // weights file can hold: the embeddings and encoder layers it describes need
 // at least this many bytes (2 per parameter, the smallest dtype we load).
 void check_config_fits_weights(const model::BertConfig& c, const std::string& config_path,
-                               const std::string& weights_path) {
+                               const std::string& weights_path, std::uint64_t size) {
   const double h = static_cast<double>(c.hidden_size), i = static_cast<double>(c.intermediate_size);
   const double embeddings =
       (static_cast<double>(c.vocab_size) + static_cast<double>(c.max_position_embeddings) +
        static_cast<double>(c.type_vocab_size)) * h;
   const double layers = static_cast<double>(c.num_hidden_layers) * (4.0 * h * h + 2.0 * h * i);
   const double min_bytes = 2.0 * (embeddings + layers);
-  std::error_code ec;
-  const auto size = fs::file_size(weights_path, ec);
-  if (ec) return;  // the weights loader reports an unreadable file itself
   if (min_bytes > static_cast<double>(size))
     bf::fail(config_path + ": its sizes (vocab_size " + std::to_string(c.vocab_size) + ", hidden_size " +
              std::to_string(c.hidden_size) + ", " + std::to_string(c.num_hidden_layers) +
@@ -155,14 +165,29 @@ void check_config_fits_weights(const model::BertConfig& c, const std::string& co
 
 }  // namespace
 
+model::BertConfig parse_model_config(std::string_view json_text, const std::string& config_path,
+                                     const std::string& weights_path, std::uint64_t weights_bytes) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    bf::fail(config_path + ": invalid JSON: " + e.what());
+  }
+  auto config = model::BertConfig::from_json(j, config_path);
+  check_config_fits_weights(config, config_path, weights_path, weights_bytes);
+  return config;
+}
+
 model::BertConfig load_model_config(const std::string& model_dir) {
   const auto path = (fs::path(model_dir) / "config.json").string();
   if (!bf::path_exists(path)) bf::fail(model_dir + ": no config.json (is this a model directory?)");
   auto config = model::BertConfig::load(path);
   for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
     const auto weights = (fs::path(model_dir) / name).string();
-    if (bf::path_exists(weights)) {
-      check_config_fits_weights(config, path, weights);
+    std::error_code ec;
+    const auto size = fs::file_size(weights, ec);
+    if (!ec) {  // else the weights loader reports an unreadable file itself
+      check_config_fits_weights(config, path, weights, size);
       break;
     }
   }

@@ -6,7 +6,9 @@
 // of a bare BertModel, tied decoder weights).
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/bert_config.h"
@@ -16,6 +18,8 @@ class Tokenizer;
 }
 
 namespace bf::io {
+
+class SafetensorsReader;
 
 struct LoadReport {
   std::vector<std::string> loaded;
@@ -32,10 +36,15 @@ std::vector<std::pair<std::string, torch::Tensor>> model_state(const torch::nn::
 // unexpected keys are reported. Values are converted to each parameter's dtype
 // and device (a BF16 file loads into an fp32 model).
 LoadReport load_weights(torch::nn::Module& model, const std::string& weights_file);
+LoadReport load_weights(torch::nn::Module& model, const SafetensorsReader& weights);
 
 // The weights file of a model directory: model.safetensors, else pytorch_model.bin.
 std::string find_weights_file(const std::string& model_dir);
 model::BertConfig load_model_config(const std::string& model_dir);
+// The same from config.json's text, checked against the size of the weights
+// file it describes (a checkpoint's files, already read).
+model::BertConfig parse_model_config(std::string_view json_text, const std::string& config_path,
+                                     const std::string& weights_path, std::uint64_t weights_bytes);
 
 // Writes config.json and model.safetensors (each atomically) and, when given,
 // the tokenizer files; config.json then records the tokenizer's hash and vocab

@@ -48,23 +48,28 @@ std::string safetensors_dtype_name(torch::ScalarType type) {
   bf::fail(std::string("safetensors cannot store dtype ") + c10::toString(type));
 }
 
-SafetensorsReader::SafetensorsReader(const std::string& path) : file_(path) { parse_header(); }
+SafetensorsReader::SafetensorsReader(const std::string& path)
+    : SafetensorsReader(std::make_shared<const bf::MappedFile>(path)) {}
+
+SafetensorsReader::SafetensorsReader(std::shared_ptr<const bf::MappedFile> file) : file_(std::move(file)) {
+  parse_header();
+}
 
 void SafetensorsReader::parse_header() {
-  const std::string& path = file_.path();
+  const std::string& path = file_->path();
   auto bad = [&](const std::string& why) { bf::fail(path + ": not a valid safetensors file: " + why); };
-  if (file_.size() < 8) bad("file is " + std::to_string(file_.size()) + " bytes, shorter than the 8-byte header length");
-  const std::uint64_t header_len = read_u64_le(file_.data());
+  if (file_->size() < 8) bad("file is " + std::to_string(file_->size()) + " bytes, shorter than the 8-byte header length");
+  const std::uint64_t header_len = read_u64_le(file_->data());
   if (header_len >= kMaxSafetensorsHeader) bad("header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
-  if (header_len > file_.size() - 8)
+  if (header_len > file_->size() - 8)
     bad("header length " + std::to_string(header_len) + " runs past the end of the file (" +
-        std::to_string(file_.size()) + " bytes)");
+        std::to_string(file_->size()) + " bytes)");
   data_start_ = 8 + header_len;
-  const std::uint64_t data_size = file_.size() - data_start_;
+  const std::uint64_t data_size = file_->size() - data_start_;
 
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(file_.data() + 8, file_.data() + data_start_);
+    header = nlohmann::json::parse(file_->data() + 8, file_->data() + data_start_);
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     bad(std::string("header is not valid JSON: ") + e.what());
   }
@@ -139,7 +144,7 @@ bool SafetensorsReader::contains(const std::string& name) const { return index_.
 
 const SafetensorsEntry& SafetensorsReader::entry(const std::string& name) const {
   auto it = index_.find(name);
-  if (it == index_.end()) bf::fail(file_.path() + ": no tensor named '" + name + "'");
+  if (it == index_.end()) bf::fail(file_->path() + ": no tensor named '" + name + "'");
   return entries_[it->second];
 }
 
@@ -147,7 +152,7 @@ torch::Tensor SafetensorsReader::load(const std::string& name) const {
   const auto& e = entry(name);
   auto tensor = torch::empty(e.shape, torch::TensorOptions().dtype(find_dtype(e.dtype)->type));
   // memcpy, not from_blob: the mapped bytes need not be aligned for the dtype.
-  if (e.end > e.begin) std::memcpy(tensor.data_ptr(), file_.data() + data_start_ + e.begin, e.end - e.begin);
+  if (e.end > e.begin) std::memcpy(tensor.data_ptr(), file_->data() + data_start_ + e.begin, e.end - e.begin);
   return tensor;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ struct SafetensorsEntry {
 class SafetensorsReader {
  public:
   explicit SafetensorsReader(const std::string& path);
+  // Over a file already mapped (a checkpoint's, opened once and checksummed).
+  explicit SafetensorsReader(std::shared_ptr<const bf::MappedFile> file);
 
   const std::vector<SafetensorsEntry>& entries() const { return entries_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -38,12 +41,12 @@ class SafetensorsReader {
   // A new CPU tensor holding a copy of the stored data, in its stored dtype.
   torch::Tensor load(const std::string& name) const;
   std::vector<std::pair<std::string, torch::Tensor>> load_all() const;
-  const std::string& path() const { return file_.path(); }
+  const std::string& path() const { return file_->path(); }
 
  private:
   void parse_header();
 
-  bf::MappedFile file_;
+  std::shared_ptr<const bf::MappedFile> file_;
   std::uint64_t data_start_ = 0;
   std::vector<SafetensorsEntry> entries_;
   std::map<std::string, std::size_t> index_;

@@ -125,8 +125,12 @@ void CheckpointWriter::prune(const std::string& keep) {
   }
 }
 
-void verify_checkpoint(const std::string& dir) {
-  const fs::path root(dir);
+namespace {
+
+// Maps each file of the manifest once and checks its size and checksum on
+// that mapping.
+std::map<std::string, std::shared_ptr<const bf::MappedFile>> open_verified(const fs::path& root) {
+  const auto dir = root.string();
   const auto manifest_path = (root / "manifest.json").string();
   if (!fs::exists(manifest_path)) bf::fail(dir + ": not a complete checkpoint (no manifest.json)");
   nlohmann::json manifest;
@@ -136,31 +140,54 @@ void verify_checkpoint(const std::string& dir) {
     bf::fail(manifest_path + ": corrupt checkpoint manifest: " + e.what());
   }
   if (!manifest.contains("files") || !manifest["files"].is_object()) bf::fail(manifest_path + ": no 'files' table");
+  std::map<std::string, std::shared_ptr<const bf::MappedFile>> files;
   for (const auto& [name, info] : manifest["files"].items()) {
     const auto path = root / name;
     if (!fs::exists(path)) bf::fail(dir + ": checkpoint file '" + name + "' is missing");
-    const auto size = fs::file_size(path);
-    if (size != info.value("bytes", std::uint64_t{0}))
-      bf::fail(path.string() + ": checkpoint file has " + std::to_string(size) + " bytes, the manifest says " +
+    auto file = std::make_shared<const bf::MappedFile>(path.string());
+    if (file->size() != info.value("bytes", std::uint64_t{0}))
+      bf::fail(path.string() + ": checkpoint file has " + std::to_string(file->size()) + " bytes, the manifest says " +
                std::to_string(info.value("bytes", std::uint64_t{0})) + " (truncated or overwritten)");
-    if (bf::hash_file_hex(path.string()) != info.value("xxh3", std::string()))
+    if (bf::hash64_hex(file->view()) != info.value("xxh3", std::string()))
       bf::fail(path.string() + ": checkpoint file does not match its checksum (corrupted)");
+    files.emplace(name, std::move(file));
   }
+  for (const char* needed : {"trainer_state.json", "run_config.yaml", "optimizer.safetensors", "rng.safetensors",
+                             "config.json", "model.safetensors"})
+    if (!files.count(needed)) bf::fail(manifest_path + ": the manifest does not list '" + needed + "'");
+  return files;
 }
 
+}  // namespace
+
 LoadedCheckpoint read_checkpoint(const std::string& dir) {
-  verify_checkpoint(dir);
-  const fs::path root(dir);
   LoadedCheckpoint out;
   out.dir = dir;
-  out.trainer_state = nlohmann::json::parse(bf::read_file((root / "trainer_state.json").string()));
+  out.files = open_verified(fs::path(dir));
+  const auto& state = *out.files.at("trainer_state.json");
+  try {
+    out.trainer_state = nlohmann::json::parse(state.view());
+  } catch (const nlohmann::json::exception& e) {
+    bf::fail(state.path() + ": invalid JSON: " + e.what());
+  }
   out.optimizer_state = out.trainer_state.value("optimizer", nlohmann::json::object());
-  for (auto& [name, t] : io::SafetensorsReader((root / "optimizer.safetensors").string()).load_all())
+  for (auto& [name, t] : io::SafetensorsReader(out.files.at("optimizer.safetensors")).load_all())
     out.optimizer_tensors[name] = t;
-  for (auto& [name, t] : io::SafetensorsReader((root / "rng.safetensors").string()).load_all())
+  for (auto& [name, t] : io::SafetensorsReader(out.files.at("rng.safetensors")).load_all())
     out.rng_tensors[name] = t;
-  out.run_config_yaml = bf::read_file((root / "run_config.yaml").string());
+  out.run_config_yaml = std::string(out.files.at("run_config.yaml")->view());
   return out;
+}
+
+model::BertConfig LoadedCheckpoint::model_config() const {
+  const auto& weights = *files.at("model.safetensors");
+  return io::parse_model_config(files.at("config.json")->view(), files.at("config.json")->path(), weights.path(),
+                                weights.size());
+}
+
+void LoadedCheckpoint::load_weights_into(torch::nn::Module& model) const {
+  const auto report = io::load_weights(model, io::SafetensorsReader(files.at("model.safetensors")));
+  if (!report.missing.empty()) bf::fail(dir + ": model weights incomplete: " + report.summary());
 }
 
 std::string find_latest_checkpoint(const std::string& run_or_checkpoints_dir) {

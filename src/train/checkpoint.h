@@ -14,12 +14,14 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "model/bert_config.h"
+#include "util/fs.h"
 
 namespace bf::tok {
 class Tokenizer;
@@ -41,6 +43,10 @@ struct CheckpointContents {
   std::string keep;  // a checkpoint name that pruning keeps besides the last ones (the best), or ""
 };
 
+// A checkpoint read for resuming: each file of its manifest opened (mapped)
+// once, its size and checksum verified on that mapping, and everything the
+// resume needs parsed from the same mappings, so a resumed run reads each
+// checkpoint file once.
 struct LoadedCheckpoint {
   std::string dir;  // also an HF model directory
   nlohmann::json trainer_state;
@@ -48,6 +54,13 @@ struct LoadedCheckpoint {
   nlohmann::json optimizer_state;
   std::map<std::string, torch::Tensor> rng_tensors;
   std::string run_config_yaml;
+  std::map<std::string, std::shared_ptr<const bf::MappedFile>> files;  // by file name
+
+  // config.json, checked against the weights' size.
+  model::BertConfig model_config() const;
+  // Copies model.safetensors into the model; fails naming the checkpoint
+  // when a parameter is missing.
+  void load_weights_into(torch::nn::Module& model) const;
 };
 
 class CheckpointWriter {
@@ -68,7 +81,6 @@ class CheckpointWriter {
 // Verifies the manifest (every file present, same size and hash) and reads
 // the trainer files. Errors name the checkpoint and the file.
 LoadedCheckpoint read_checkpoint(const std::string& dir);
-void verify_checkpoint(const std::string& dir);
 
 // The newest complete checkpoint under a run directory (or a checkpoints
 // directory); empty when there is none.

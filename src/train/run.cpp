@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "dist/process_group.h"
 #include "io/hf_model.h"
@@ -64,16 +65,15 @@ std::string resume_checkpoint(const std::string& resume, const std::string& outp
   std::string dir = resume == "latest" ? find_latest_checkpoint(output_dir) : resume;
   if (dir.empty()) bf::fail("--resume: no checkpoint under " + output_dir);
   if (resume != "latest" && fs::is_directory(fs::path(resume) / "checkpoints")) dir = find_latest_checkpoint(resume);
-  verify_checkpoint(dir);
   return dir;
 }
 
 namespace {
 
 // Everything that can be decided before any work: the inputs, the checkpoint
-// to resume and whether its config and model shape fit. Returns that
-// checkpoint ("" for a fresh run).
-std::string check_before_start(const RunSettings& s) {
+// to resume (read once, here: its files verified, its config and model shape
+// compared with this run's). Empty for a fresh run.
+std::optional<LoadedCheckpoint> check_before_start(const RunSettings& s) {
   const auto& output_dir = s.trainer.run.output_dir;
   if (!s.input_problems.empty()) {
     std::string message = s.config_file + ": cannot start:";
@@ -85,16 +85,16 @@ std::string check_before_start(const RunSettings& s) {
     if (!find_latest_checkpoint(output_dir).empty())
       bf::fail("run.output_dir " + output_dir +
                " already holds checkpoints: pass --resume to continue that run, or choose another output_dir");
-    return "";
+    return std::nullopt;
   }
-  refuse_unsafe_changes(checkpoint_dir, bf::read_file((fs::path(checkpoint_dir) / "run_config.yaml").string()),
-                        s.trainer.run_config_yaml, s.allow_config_change);
+  auto checkpoint = read_checkpoint(checkpoint_dir);
+  refuse_unsafe_changes(checkpoint_dir, checkpoint.run_config_yaml, s.trainer.run_config_yaml, s.allow_config_change);
   if (s.expected_model) {
-    const auto diff = model::shape_differences(io::load_model_config(checkpoint_dir), *s.expected_model);
+    const auto diff = model::shape_differences(checkpoint.model_config(), *s.expected_model);
     if (!diff.empty())
       bf::fail("--resume: " + checkpoint_dir + " holds a model of another size than this config's:" + diff);
   }
-  return checkpoint_dir;
+  return checkpoint;
 }
 
 // The processes of one host share its cores.
@@ -109,7 +109,8 @@ void set_thread_count(std::int64_t configured, const dist::DistEnv& env) {
 RunOutcome run(const RunSettings& s, const dist::DistEnv& env, const TaskFactory& make_task) {
   const auto asked = resolve_device(s.trainer.run.device);
   RunOutcome out;
-  out.checkpoint_resumed = check_before_start(s);
+  const auto checkpoint = check_before_start(s);
+  if (checkpoint) out.checkpoint_resumed = checkpoint->dir;
   setup_logging(s.trainer.run.output_dir, s.trainer.logging.level, env.rank);
   set_thread_count(s.trainer.run.threads, env);
   spdlog::info("bertforge {} {}, config {} (resolved below), device {}, {} threads", BERTFORGE_VERSION, s.command,
@@ -133,7 +134,7 @@ RunOutcome run(const RunSettings& s, const dist::DistEnv& env, const TaskFactory
   // rank r > 0 then takes its own dropout stream.
   dist::seed_rank_generators(s.trainer.run.seed, env.rank);
   Trainer trainer(s.trainer, *out.task, out.device, &comm);
-  if (!out.checkpoint_resumed.empty()) trainer.resume_from(out.checkpoint_resumed, s.allow_config_change);
+  if (checkpoint) trainer.resume_from(*checkpoint, s.allow_config_change);
   out.result = trainer.train();
   return out;
 }

@@ -59,7 +59,7 @@ struct RunOutcome {
 RunOutcome run(const RunSettings& settings, const dist::DistEnv& env, const TaskFactory& make_task);
 
 // The checkpoint --resume names: "latest" (the run's newest), a checkpoint
-// directory, or a run directory (its newest). Verified; "" when not resuming.
+// directory, or a run directory (its newest); "" when not resuming.
 std::string resume_checkpoint(const std::string& resume, const std::string& output_dir);
 
 // Refuses a resume whose config differs from the checkpoint's in anything but

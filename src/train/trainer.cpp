@@ -380,13 +380,17 @@ std::map<std::string, torch::Tensor> rng_of_rank(const std::map<std::string, tor
 
 }  // namespace
 
-void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_world_size_change) {
+void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_config_change) {
+  resume_from(read_checkpoint(checkpoint_dir), allow_config_change);
+}
+
+void Trainer::resume_from(const LoadedCheckpoint& ckpt, bool allow_config_change) {
   auto& m = *impl_;
-  const auto ckpt = read_checkpoint(checkpoint_dir);
+  const auto& checkpoint_dir = ckpt.dir;
   const auto saved_world = ckpt.trainer_state.value("world_size", 1);
   const auto world = m.comm.world_size();
   if (saved_world != world) {
-    if (!allow_world_size_change)
+    if (!allow_config_change)
       bf::fail("refusing to resume from " + checkpoint_dir + ": it was written by " + std::to_string(saved_world) +
                " process(es), this run has " + std::to_string(world) +
                " (pass --allow-config-change to resume anyway: the global batch and data order then differ "
@@ -403,8 +407,7 @@ void Trainer::resume_from(const std::string& checkpoint_dir, bool allow_world_si
     bf::fail("resume: the ranks found different checkpoints (this rank: " + checkpoint_dir +
              "); every rank must see the same run directory");
   m.resumed = true;
-  const auto report = io::load_weights(m.task.model(), io::find_weights_file(checkpoint_dir));
-  if (!report.missing.empty()) bf::fail(checkpoint_dir + ": model weights incomplete: " + report.summary());
+  ckpt.load_weights_into(m.task.model());
   m.optimizer.load_state(ckpt.optimizer_tensors, ckpt.optimizer_state);
   auto rng = rng_of_rank(ckpt.rng_tensors, m.comm.rank());
   if (rng.empty()) {

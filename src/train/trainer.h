@@ -15,6 +15,8 @@
 
 namespace bf::train {
 
+struct LoadedCheckpoint;
+
 struct TrainerSettings {
   RunSection run;
   OptimizerConfig optimizer;
@@ -44,9 +46,10 @@ class Trainer {
   // metrics, reports and the final model.
   Trainer(TrainerSettings settings, TrainingTask& task, torch::Device device, dist::Collective* comm = nullptr);
   // Restores model, optimizer, RNG (this rank's), data cursor, step and
-  // counters. A checkpoint of another world size is refused unless allowed
-  // (the data order then differs from an uninterrupted run).
-  void resume_from(const std::string& checkpoint_dir, bool allow_world_size_change = false);
+  // counters. A checkpoint of another world size is refused unless config
+  // changes are allowed (the data order then differs from an uninterrupted run).
+  void resume_from(const std::string& checkpoint_dir, bool allow_config_change = false);
+  void resume_from(const LoadedCheckpoint& checkpoint, bool allow_config_change = false);
   TrainResult train();
 
  private:

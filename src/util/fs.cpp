@@ -94,7 +94,18 @@ std::size_t fault_allowance(std::size_t want) {
 
 }  // namespace
 
+namespace {
+std::atomic<FileOpenObserver> file_open_observer{nullptr};
+}  // namespace
+
+void set_file_open_observer(FileOpenObserver observer) { file_open_observer = observer; }
+
+void notify_file_open(const std::string& path) {
+  if (const auto observer = file_open_observer.load()) observer(path);
+}
+
 std::string read_file(const std::string& path) {
+  notify_file_open(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open for reading: " + errno_text());
   std::ostringstream buffer;
@@ -184,6 +195,7 @@ bool path_exists(const std::string& path) {
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
+  notify_file_open(path);
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) fail(path + ": cannot open: " + errno_text());
   struct stat st {};

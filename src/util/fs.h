@@ -11,6 +11,13 @@ namespace bf {
 
 std::string read_file(const std::string& path);
 
+// Called with the path each time read_file, MappedFile or hash_file_hex opens
+// a file (nothing when unset). For tests that count how often a run reads its
+// files (a resumed run opens each checkpoint file once); not for real runs.
+using FileOpenObserver = void (*)(const std::string& path);
+void set_file_open_observer(FileOpenObserver observer);
+void notify_file_open(const std::string& path);
+
 // Testing hooks for the fault-injection tests (docs/reliability.md), read once
 // from the environment; never set them in real runs:
 //   BERTFORGE_FAULT_WRITE_LIMIT_BYTES=N  write_file_atomic fails with ENOSPC
@@ -39,6 +46,7 @@ class MappedFile {
 
   const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
   const std::string& path() const { return path_; }
 
  private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace bf {
 namespace {
@@ -27,6 +28,7 @@ std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
 std::string hash64_hex(std::string_view bytes) { return to_hex(hash64(bytes)); }
 
 std::string hash_file_hex(const std::string& path) {
+  notify_file_open(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open to hash");
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);

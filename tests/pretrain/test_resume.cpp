@@ -6,12 +6,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "../support/metrics_records.h"
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
 #include "pretrain/pretrain_inputs.h"
+#include "pretrain/pretrain_run.h"
 #include "pretrain/pretrain_task.h"
 #include "train/trainer.h"
 #include "pretrain_fixture.h"
@@ -257,4 +260,49 @@ TEST_CASE("eval.probe: a reference measured under other probe settings is measur
   resumed.run.output_dir = dir + "/changed";
   REQUIRE(run(resumed, train::find_latest_checkpoint(resumed.run.output_dir)).steps == 6);
   REQUIRE(test::metrics_records(dir + "/changed", "eval").at(6)["probe_accuracy_random_init"] == expected);
+}
+
+namespace {
+
+std::map<std::string, int> checkpoint_file_opens;
+std::string counted_dir;
+
+void count_checkpoint_opens(const std::string& path) {
+  if (path.rfind(counted_dir, 0) == 0) ++checkpoint_file_opens[std::filesystem::path(path).filename().string()];
+}
+
+}  // namespace
+
+// Through the whole entry (checks before start, config comparison, model
+// shape, resume): each file of the checkpoint is opened once, its checksum
+// taken from the same mapping the weights and state are read from.
+TEST_CASE("a resumed run opens each checkpoint file once", "[pretrain][resume]") {
+  const auto dir = test::temp_dir("resume-opens");
+  test::tiny_run_config(dir);  // writes run.yaml, the corpus and the tokenizer
+  pretrain::PretrainRequest request;
+  request.config_file = dir + "/run.yaml";
+  request.overrides = {"run.output_dir=" + dir + "/run", "training.session_steps=2"};
+  REQUIRE(pretrain::run_pretraining(request, dist::DistEnv{}).result.steps == 2);
+  const auto checkpoint = train::find_latest_checkpoint(dir + "/run");
+  REQUIRE(!checkpoint.empty());
+
+  counted_dir = checkpoint + "/";
+  checkpoint_file_opens.clear();
+  set_file_open_observer(count_checkpoint_opens);
+  request.resume = "latest";
+  request.overrides = {"run.output_dir=" + dir + "/run", "training.session_steps=1"};
+  const auto resumed = pretrain::run_pretraining(request, dist::DistEnv{});
+  set_file_open_observer(nullptr);
+  REQUIRE(resumed.result.steps == 3);
+
+  std::set<std::string> listed;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpoint))
+    listed.insert(entry.path().filename().string());
+  for (const char* name : {"model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer_state.json",
+                           "run_config.yaml", "config.json", "manifest.json"})
+    CHECK(listed.count(name) == 1);
+  for (const auto& name : listed) {
+    INFO(name);
+    CHECK(checkpoint_file_opens[name] == 1);
+  }
 }
