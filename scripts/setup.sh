@@ -26,6 +26,7 @@ PACKAGES=(
   libsentencepiece-dev    # SentencePiece, loaded through src/tokenizer's bridge
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libutf8proc-dev libxxhash-dev zlib1g-dev
+  libicu-dev              # ICU's Chinese word break iterator (data.word_segmentation: icu)
   libgloo-dev             # headers of c10d's ProcessGroupGloo
   libgoogle-perftools-dev # tcmalloc (minimal), linked as malloc: see docs/performance.md
   catch2

@@ -14,6 +14,7 @@
 #include "data/data_config.h"
 #include "data/pretrain_loader.h"
 #include "data/sample_source.h"
+#include "data/segmentation_counters.h"
 #include "data/token_corpus.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -131,6 +132,8 @@ void run_inspect(const InspectArgs& args) {
                 s.sentences ? static_cast<double>(s.tokens) / s.sentences : 0.0);
   }
   std::printf("  input: %s\n", manifest.input_stats.dump().c_str());
+  const std::string segmentation = describe_segmentation(manifest.segmentation);
+  if (!segmentation.empty()) std::printf("  segmentation: %s\n", segmentation.c_str());
   const SequenceStats stats = measure_sequences(source, 0, args.stats_samples);
   std::printf("sequences (%s split, max_seq_length %d, nsp %s, %s masking%s):\n", args.split.c_str(),
               options.instances.max_seq_length, options.instances.nsp ? "on" : "off",

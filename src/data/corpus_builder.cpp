@@ -14,6 +14,7 @@
 #include "data/counter_rng.h"
 #include "data/progress.h"
 #include "data/shard_writer.h"
+#include "data/word_segmentation.h"
 #include <spdlog/spdlog.h>
 
 #include "util/error.h"
@@ -33,7 +34,8 @@ std::string compute_build_key(const DataConfig& config, const TokenizerInfo& tok
                       {"xxh3", hash_file_hex(path)}});
   }
   if (inputs_out) *inputs_out = inputs;
-  const std::string identity = config.shard_identity() + "\ntokenizer: " + tokenizer.hash + "\n" + inputs.dump();
+  const std::string identity = config.shard_identity() + WordSegmentation::content_identity(config) +
+                               "\ntokenizer: " + tokenizer.hash + "\n" + inputs.dump();
   return hash64_hex(identity);
 }
 
@@ -78,7 +80,7 @@ bool read_block(CorpusReader& reader, Block& block) {
   return !block.documents.empty();
 }
 
-void tokenize_block(const tok::Tokenizer& tokenizer, Block& block, int threads) {
+void tokenize_block(const WordSegmentation& segmentation, Block& block, int threads, SegmentationCounters& counters) {
   std::vector<std::pair<std::size_t, std::size_t>> sentences;  // (document, sentence)
   block.encodings.assign(block.documents.size(), {});
   for (std::size_t d = 0; d < block.documents.size(); ++d) {
@@ -92,13 +94,23 @@ void tokenize_block(const tok::Tokenizer& tokenizer, Block& block, int threads) 
   std::mutex error_mutex;
   auto work = [&]() {
     try {
+      WordSegmentation::Encoder encoder = segmentation.encoder();
+      struct AddCounters {  // also when this thread stops early
+        WordSegmentation::Encoder& encoder;
+        SegmentationCounters& total;
+        std::mutex& mutex;
+        ~AddCounters() {
+          std::lock_guard<std::mutex> lock(mutex);
+          total.add(encoder.counters);
+        }
+      } add_counters{encoder, counters, error_mutex};
       while (true) {
         const std::size_t begin = next.fetch_add(kRun);
         if (begin >= sentences.size()) return;
         const std::size_t end = std::min(begin + kRun, sentences.size());
         for (std::size_t i = begin; i < end; ++i) {
           const auto [d, s] = sentences[i];
-          block.encodings[d][s] = tokenizer.encode(block.documents[d].sentences[s]);
+          block.encodings[d][s] = encoder.encode(block.documents[d].sentences[s]);
         }
       }
     } catch (...) {
@@ -161,11 +173,24 @@ BuildResult build_corpus(const DataConfig& config, const tok::Tokenizer& tokeniz
     spdlog::info("data build: {} is up to date (same inputs, config and tokenizer); skipped", config.output);
     return result;
   }
+  // Bad lexicons and ref files fail here, before any shard is written.
+  const WordSegmentation segmentation(config, tokenizer);
+  SegmentationCounters segmentation_counters;
 
   const fs::path output(config.output);
   const fs::path tmp = output.string() + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(tmp);
   fs::create_directories(tmp);
+  // A build that fails (bad input under bad_input: error, a ref position
+  // past its line) leaves neither a half directory nor a changed output.
+  struct RemoveUnlessKept {
+    fs::path dir;
+    bool keep = false;
+    ~RemoveUnlessKept() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(dir, ignored);
+    }
+  } tmp_guard{tmp};
 
   const std::uint32_t token_bytes = tokenizer_info.vocab_size <= 65536 ? 2 : 4;
   const int threads = config.build_threads > 0 ? static_cast<int>(config.build_threads) : available_cores();
@@ -184,11 +209,13 @@ BuildResult build_corpus(const DataConfig& config, const tok::Tokenizer& tokeniz
   bool have_current = read_block(reader, current);
   while (have_current) {
     // Tokenize this block on the pool while this thread reads the next one.
-    auto tokenized = std::async(std::launch::async, [&] { tokenize_block(tokenizer, current, threads); });
+    auto tokenized = std::async(std::launch::async,
+                                [&] { tokenize_block(segmentation, current, threads, segmentation_counters); });
     const bool have_next = read_block(reader, next);
     tokenized.get();
     for (std::size_t d = 0; d < current.documents.size(); ++d) {
       check_ids(current.encodings[d], tokenizer_info.vocab_size, current.documents[d].source);
+      segmentation.finish_document(current.documents[d], current.encodings[d], segmentation_counters);
       ShardWriter& writer = selector.is_heldout(document_index++) ? heldout : train;
       if (!writer.add_document(current.encodings[d])) ++empty_after_tokenizing;
     }
@@ -209,6 +236,7 @@ BuildResult build_corpus(const DataConfig& config, const tok::Tokenizer& tokeniz
   manifest.inputs = inputs;
   DataConfig recorded = config;
   manifest.config_yaml = config_to_yaml(recorded);
+  manifest.segmentation = segmentation.describe(segmentation_counters);
   if (manifest.train.documents == 0) {
     fs::remove_all(tmp);
     bf::fail("data build: the inputs hold no usable documents (" + reader.stats().summary() + ")");
@@ -222,6 +250,7 @@ BuildResult build_corpus(const DataConfig& config, const tok::Tokenizer& tokeniz
   const fs::path old = output.string() + ".old-" + std::to_string(::getpid());
   if (fs::exists(output)) fs::rename(output, old);
   fs::rename(tmp, output);
+  tmp_guard.keep = true;
   fs::remove_all(old);
   if (output.has_parent_path()) fsync_path(output.parent_path().string());
 
@@ -231,6 +260,9 @@ BuildResult build_corpus(const DataConfig& config, const tok::Tokenizer& tokeniz
   spdlog::info("data build: train {} documents, {} sentences, {} tokens in {} shards; heldout {} documents, {} tokens",
                manifest.train.documents, manifest.train.sentences, manifest.train.tokens, manifest.train.shards.size(),
                manifest.heldout.documents, manifest.heldout.tokens);
+  if (segmentation.enabled()) {
+    spdlog::info("data build: segmentation {}", describe_segmentation(manifest.segmentation));
+  }
   spdlog::info("data build: {:.1f} MB in {:.1f} s ({:.1f} MB/s)", result.raw_bytes / 1e6, result.seconds,
                result.mb_per_second());
   return result;

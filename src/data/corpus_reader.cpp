@@ -241,6 +241,7 @@ bool CorpusReader::next_line(std::string& line, bool& skipped) {
 
 bool CorpusReader::next(Document& doc) {
   doc.sentences.clear();
+  doc.lines.clear();
   doc.source.clear();
   std::string line;
   bool saw_lines = false;  // lines since the last boundary, kept or not
@@ -274,10 +275,16 @@ bool CorpusReader::next(Document& doc) {
     saw_lines = true;
     if (doc.source.empty()) doc.source = file_->path + ":" + std::to_string(file_->line_number);
     if (file_->format == "paragraph") {
-      for (std::string_view sentence : split_sentences(line)) doc.sentences.emplace_back(sentence);
+      for (std::string_view sentence : split_sentences(line)) {
+        doc.sentences.emplace_back(sentence);
+        doc.lines.push_back(file_->line_number);
+      }
     } else {
       const std::string_view sentence = trim(line);
-      if (!sentence.empty()) doc.sentences.emplace_back(sentence);
+      if (!sentence.empty()) {
+        doc.sentences.emplace_back(sentence);
+        doc.lines.push_back(file_->line_number);
+      }
     }
   }
 }

@@ -17,6 +17,7 @@ namespace bf::data {
 
 struct Document {
   std::vector<std::string> sentences;
+  std::vector<std::int64_t> lines;  // per sentence: its line in the file (data.word_refs maps lines)
   std::string source;  // "file:line" of its first line, for messages
 };
 

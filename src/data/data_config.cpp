@@ -32,6 +32,13 @@ std::vector<std::pair<std::string, std::string>> DataConfig::cross_field_problem
     os << "mask_token_ratio + random_token_ratio + keep_ratio must be 1 (is " << ratios << ")";
     problems.emplace_back("keep_ratio", os.str());
   }
+  if (!word_refs.empty() && word_segmentation != "none") {
+    problems.emplace_back("word_refs", "the ref file is the segmentation: it needs word_segmentation: none (is " +
+                                           word_segmentation + ")");
+  }
+  if (!user_words.empty() && word_segmentation == "none") {
+    problems.emplace_back("user_words", "applies to word_segmentation: icu or pretokenized (is none)");
+  }
   if (max_predictions_per_seq > max_seq_length) {
     problems.emplace_back("max_predictions_per_seq", "must be <= max_seq_length (" + std::to_string(max_seq_length) + ")");
   }
@@ -50,6 +57,10 @@ std::string DataConfig::shard_identity() const {
   out << YAML::Key << "bad_input" << YAML::Value << bad_input;
   out << YAML::Key << "max_line_bytes" << YAML::Value << max_line_bytes;
   out << YAML::Key << "shard_tokens" << YAML::Value << shard_tokens;
+  // Only when set, so that builds made before these keys existed stay current.
+  if (word_segmentation != "none") out << YAML::Key << "word_segmentation" << YAML::Value << word_segmentation;
+  if (!word_refs.empty()) out << YAML::Key << "word_refs" << YAML::Value << word_refs;
+  if (!user_words.empty()) out << YAML::Key << "user_words" << YAML::Value << user_words;
   out << YAML::EndMap;
   return out.c_str();
 }

@@ -42,6 +42,10 @@ struct DataConfig {
   std::int64_t max_line_bytes = 1 << 20; // longer lines are truncated / skipped / an error
   std::int64_t shard_tokens = 1 << 25;   // tokens per shard file
   std::int64_t build_threads = 0;        // 0 = all cores
+  // Chinese word segmentation, stored as the shards' word starts (word_segmenter.h):
+  std::string word_segmentation = "none";  // none | icu | pretokenized
+  std::string word_refs;                   // HF mlm_wwm ref file (run_chinese_ref.py) of the one input
+  std::string user_words;                  // lexicon of words kept whole (icu, pretokenized)
 
   // --- how instances are made from the shards ---
   std::int64_t max_seq_length = 128;
@@ -72,6 +76,9 @@ struct DataConfig {
     v.field("max_line_bytes", max_line_bytes, in_range<std::int64_t>(64, std::int64_t(1) << 30));
     v.field("shard_tokens", shard_tokens, in_range<std::int64_t>(1024, std::int64_t(1) << 31));
     v.field("build_threads", build_threads, non_negative<std::int64_t>());
+    v.field("word_segmentation", word_segmentation, one_of({"none", "icu", "pretokenized"}));
+    v.field("word_refs", word_refs);
+    v.field("user_words", user_words);
     v.field("max_seq_length", max_seq_length, in_range<std::int64_t>(8, 65536));
     v.field("short_seq_prob", short_seq_prob, in_range(0.0, 1.0));
     v.field("nsp", nsp);

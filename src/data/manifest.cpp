@@ -55,21 +55,24 @@ SplitInfo split_from_json(const nlohmann::json& j) {
 
 nlohmann::json Manifest::to_json() const {
   const auto& sp = tokenizer.special;
-  return {{"format", "bertforge-pretraining-shards"},
-          {"version", version},
-          {"build_key", build_key},
-          {"tokenizer",
-           {{"hash", tokenizer.hash},
-            {"type", tokenizer.type},
-            {"vocab_size", tokenizer.vocab_size},
-            {"dir", tokenizer.dir},
-            {"special_ids", {{"pad", sp.pad}, {"unk", sp.unk}, {"cls", sp.cls}, {"sep", sp.sep}, {"mask", sp.mask}}}}},
-          {"token_bytes", token_bytes},
-          {"splits", {{"train", split_to_json(train)}, {"heldout", split_to_json(heldout)}}},
-          {"input_stats", input_stats},
-          {"inputs", inputs},
-          {"config", config_yaml},
-          {"build_seconds", build_seconds}};
+  nlohmann::json j = {{"format", "bertforge-pretraining-shards"},
+                      {"version", version},
+                      {"build_key", build_key},
+                      {"tokenizer",
+                       {{"hash", tokenizer.hash},
+                        {"type", tokenizer.type},
+                        {"vocab_size", tokenizer.vocab_size},
+                        {"dir", tokenizer.dir},
+                        {"special_ids",
+                         {{"pad", sp.pad}, {"unk", sp.unk}, {"cls", sp.cls}, {"sep", sp.sep}, {"mask", sp.mask}}}}},
+                      {"token_bytes", token_bytes},
+                      {"splits", {{"train", split_to_json(train)}, {"heldout", split_to_json(heldout)}}},
+                      {"input_stats", input_stats},
+                      {"inputs", inputs},
+                      {"config", config_yaml},
+                      {"build_seconds", build_seconds}};
+  if (!segmentation.is_null()) j["segmentation"] = segmentation;
+  return j;
 }
 
 Manifest Manifest::from_json(const nlohmann::json& j, const std::string& where) {
@@ -95,6 +98,7 @@ Manifest Manifest::from_json(const nlohmann::json& j, const std::string& where) 
     m.inputs = j.value("inputs", nlohmann::json::array());
     m.config_yaml = j.value("config", "");
     m.build_seconds = j.value("build_seconds", 0.0);
+    m.segmentation = j.value("segmentation", nlohmann::json());
     return m;
   } catch (const nlohmann::json::exception& e) {
     bf::fail(where + ": malformed manifest: " + e.what());

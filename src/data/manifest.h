@@ -51,6 +51,7 @@ struct Manifest {
   nlohmann::json input_stats;
   nlohmann::json inputs;     // [{path, bytes, xxh3}]
   std::string config_yaml;   // the data config of the build
+  nlohmann::json segmentation;  // word segmentation's mode and counters; null without one
   double build_seconds = 0;
 
   const SplitInfo& split(const std::string& name) const;
