@@ -11,11 +11,17 @@ namespace bf::ft {
 
 ExampleTask::ExampleTask(const FinetuneConfig& config, torch::Device device, dist::Collective& comm)
     : config_(config), device_(device), comm_(comm), best_metric_(config.best_metric()) {
+  // init_from resolved (a run's latest checkpoint may move on) and its
+  // config read once, here.
+  if (!config.model.arch.init_from.empty()) {
+    init_dir_ = resolve_model_dir(config.model.arch.init_from);
+    init_config_ = io::load_model_config(init_dir_);
+  }
   if (!config.model.tokenizer.empty()) {
     tokenizer_ = tok::load_tokenizer(config.model.tokenizer);
   } else {
-    const auto model_dir = resolve_model_dir(config.model.arch.init_from);
-    tokenizer_ = io::load_model_tokenizer(model_dir, io::load_model_config(model_dir));
+    if (!init_config_) bf::fail("model.tokenizer: required when model.init_from is empty (a model trained from scratch)");
+    tokenizer_ = io::load_model_tokenizer(init_dir_, *init_config_);
   }
   pad_id_ = tokenizer_->special_ids().pad;
   plan_options_.batch_size = global_batch_size();
@@ -25,8 +31,7 @@ ExampleTask::ExampleTask(const FinetuneConfig& config, torch::Device device, dis
 
 model::BertConfig ExampleTask::encoder_config(const std::string& architecture) const {
   const auto& arch = config_.model.arch;
-  auto c = arch.init_from.empty() ? arch.resolve(tokenizer_->vocab_size(), pad_id_)
-                                  : io::load_model_config(resolve_model_dir(arch.init_from));
+  auto c = init_config_ ? *init_config_ : arch.resolve(tokenizer_->vocab_size(), pad_id_);
   if (c.vocab_size != tokenizer_->vocab_size())
     bf::fail("model.tokenizer has " + std::to_string(tokenizer_->vocab_size()) + " tokens but the model's vocab_size is " +
              std::to_string(c.vocab_size));
@@ -41,17 +46,15 @@ model::BertConfig ExampleTask::encoder_config(const std::string& architecture) c
 void ExampleTask::seed_initialisation() const { torch::manual_seed(static_cast<std::uint64_t>(config_.run.seed)); }
 
 void ExampleTask::load_encoder(model::BertModel& bert) const {
-  const auto& init_from = config_.model.arch.init_from;
-  if (init_from.empty()) {
+  if (!init_config_) {
     spdlog::info("model: {} layers, hidden {}, random initialisation (no init_from)", model_config_.num_hidden_layers,
                  model_config_.hidden_size);
     return;
   }
   // Only the encoder (and its pooler) comes from the checkpoint: the head is new.
-  const auto model_dir = resolve_model_dir(init_from);
-  const auto report = io::load_weights(*bert, io::find_weights_file(model_dir));
-  if (report.loaded.empty()) bf::fail(model_dir + ": no encoder weights matched: " + report.summary());
-  spdlog::info("model.init_from {}: {}", model_dir, report.summary());
+  const auto report = io::load_weights(*bert, io::find_weights_file(init_dir_));
+  if (report.loaded.empty()) bf::fail(init_dir_ + ": no encoder weights matched: " + report.summary());
+  spdlog::info("model.init_from {}: {}", init_dir_, report.summary());
 }
 
 void ExampleTask::set_training_examples(std::vector<std::int64_t> lengths, std::vector<double> weights) {
@@ -122,7 +125,7 @@ double ExampleTask::epochs_done() const {
   return static_cast<double>(epoch_) + static_cast<double>(batch_) / static_cast<double>(per_epoch);
 }
 
-std::int64_t ExampleTask::eval_interval(std::int64_t) const {
+std::int64_t ExampleTask::eval_interval() const {
   if (config_.data.dev.empty()) return 0;
   return config_.eval.every_steps > 0 ? config_.eval.every_steps : steps_per_epoch();
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,7 @@ class ExampleTask : public train::TrainingTask {
   std::string best_metric() const override { return best_metric_; }
   bool higher_is_better() const override { return best_metric_ != "loss" && best_metric_ != "mse"; }
   // eval.every_steps, or once an epoch; never without a dev set.
-  std::int64_t eval_interval(std::int64_t configured) const override;
+  std::int64_t eval_interval() const override;
 
   std::int32_t pad_id() const { return pad_id_; }
   std::int64_t training_examples() const { return static_cast<std::int64_t>(lengths_.size()); }
@@ -101,6 +102,8 @@ class ExampleTask : public train::TrainingTask {
   std::vector<std::int64_t> next_batch();
   std::int64_t global_batch_size() const { return config_.training.batch_size * comm_.world_size(); }
 
+  std::string init_dir_;                          // model.init_from resolved to a model directory
+  std::optional<model::BertConfig> init_config_;  // its config.json; empty without init_from
   std::string best_metric_;
   std::vector<std::int64_t> lengths_;
   std::vector<double> weights_;

@@ -50,10 +50,8 @@ FinetuneOutcome run_finetuning(const FinetuneRequest& request, const dist::DistE
   train::RunSettings settings;
   settings.command = "finetune";
   settings.config_file = request.config_file;
-  train::EvalSection eval;
-  eval.batch_size = config.eval.batch_size;
-  settings.trainer = {config.run, config.optimizer,  config.schedule, config.training,
-                      eval,       config.checkpoint, config.logging,  config_to_yaml(config)};
+  settings.trainer = {config.run,        config.optimizer, config.schedule,       config.training,
+                      config.checkpoint, config.logging,   config_to_yaml(config)};
   settings.trainer.patience = config.eval.patience;
   settings.trainer.save_best_model = true;
   settings.distributed = config.distributed;

@@ -27,7 +27,8 @@ void ensure_pretraining_data(const PretrainConfig& config, const tok::Tokenizer&
     spdlog::info("data: built {} ({:.1f} MB/s)", config.data.output, result.mb_per_second());
 }
 
-std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer) {
+std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, const tok::Tokenizer& tokenizer,
+                                               std::optional<ft::ProbeData>* probe) {
   std::vector<std::string> problems;
   if (fs::exists(fs::path(config.data.output) / data::kManifestFile)) {
     std::optional<data::Manifest> built;
@@ -61,7 +62,8 @@ std::vector<std::string> check_pretrain_inputs(const PretrainConfig& config, con
   }
   if (config.eval.probe.enabled()) {
     try {
-      (void)ft::load_probe_data(config.eval.probe, tokenizer);
+      auto data = ft::load_probe_data(config.eval.probe, tokenizer);
+      if (probe != nullptr) *probe = std::move(data);
     } catch (const bf::Error& e) {
       problems.push_back(std::string("eval.probe: ") + e.what());
     }

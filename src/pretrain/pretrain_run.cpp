@@ -20,27 +20,30 @@ PretrainOutcome run_pretraining(const PretrainRequest& request, const dist::Dist
   train::RunSettings settings;
   settings.command = "pretrain";
   settings.config_file = request.config_file;
-  settings.trainer = {config.run,  config.optimizer,  config.schedule, config.training,
-                      config.eval, config.checkpoint, config.logging,  config_to_yaml(config)};
+  settings.trainer = {config.run,        config.optimizer, config.schedule,       config.training,
+                      config.checkpoint, config.logging,   config_to_yaml(config)};
   settings.distributed = config.distributed;
   settings.resume = request.resume;
   settings.allow_config_change = request.allow_config_change;
   // Paths first, then what the files hold: every problem before any work.
   settings.input_problems = check_pretrain_paths(config);
-  std::unique_ptr<tok::Tokenizer> tokenizer;
+  // The tokenizer and the probe's files are read here, once, and handed to the task.
+  PretrainReads reads;
   if (settings.input_problems.empty()) {
-    tokenizer = tok::load_tokenizer(config.tokenizer);
-    for (auto& p : check_pretrain_inputs(config, *tokenizer)) settings.input_problems.push_back(std::move(p));
-    settings.expected_model = config.model.resolve(tokenizer->vocab_size(), tokenizer->special_ids().pad);
+    reads.tokenizer = tok::load_tokenizer(config.tokenizer);
+    const auto& tokenizer = *reads.tokenizer;
+    for (auto& p : check_pretrain_inputs(config, tokenizer, &reads.probe))
+      settings.input_problems.push_back(std::move(p));
+    settings.expected_model = config.model.resolve(tokenizer.vocab_size(), tokenizer.special_ids().pad);
   }
 
   auto outcome = train::run(settings, env, [&](const train::RunContext& ctx) {
     // One process per host builds the shards; the others wait and find them up to date.
     const bool builder = ctx.env.local_rank == 0;
     if (!builder) ctx.comm.barrier();
-    ensure_pretraining_data(config, *tokenizer);
+    ensure_pretraining_data(config, *reads.tokenizer);
     if (builder && ctx.comm.world_size() > 1) ctx.comm.barrier();
-    return std::make_unique<PretrainTask>(config, ctx.device, ctx.comm);
+    return std::make_unique<PretrainTask>(config, ctx.device, ctx.comm, std::move(reads));
   });
   return {outcome.is_main, outcome.result, (fs::path(config.run.output_dir) / "report.html").string()};
 }

@@ -15,11 +15,12 @@
 namespace bf::pretrain {
 namespace fs = std::filesystem;
 
-PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm)
+PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm,
+                           PretrainReads reads)
     : config_(config), device_(device), comm_(comm) {
   const auto rank = comm.rank();
   const auto world_size = comm.world_size();
-  tokenizer_ = tok::load_tokenizer(config.tokenizer);
+  tokenizer_ = reads.tokenizer ? std::move(reads.tokenizer) : tok::load_tokenizer(config.tokenizer);
   model_config_ = config.model.resolve(tokenizer_->vocab_size(), tokenizer_->special_ids().pad);
   if (config.data.max_seq_length > model_config_.max_position_embeddings)
     bf::fail("data.max_seq_length (" + std::to_string(config.data.max_seq_length) +
@@ -28,7 +29,7 @@ PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, d
   if (!config.model.init_from.empty()) spdlog::info("model.init_from {}", config.model.init_from);
   model_->to(device_);
   if (config.eval.probe.enabled()) {
-    probe_data_ = ft::load_probe_data(config.eval.probe, *tokenizer_);
+    probe_data_ = reads.probe ? std::move(reads.probe) : ft::load_probe_data(config.eval.probe, *tokenizer_);
     spdlog::info("eval.probe: {} ({} training examples, {} classes), dev {} ({} examples), mode {}",
                  config.eval.probe.train, probe_data_->train.size(), probe_data_->label_names.size(),
                  config.eval.probe.dev, probe_data_->dev.size(), ft::probe_mode_names().name(config.eval.probe.mode));

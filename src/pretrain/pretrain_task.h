@@ -19,11 +19,20 @@
 
 namespace bf::pretrain {
 
+// What the run read before building the task (the tokenizer, eval.probe's
+// files while checking the inputs), handed over so that nothing is read
+// twice; the task reads what is missing itself.
+struct PretrainReads {
+  std::unique_ptr<tok::Tokenizer> tokenizer;
+  std::optional<ft::ProbeData> probe;
+};
+
 class PretrainTask : public train::TrainingTask {
  public:
   // Rank r of comm reads every world_size-th batch of the shards; the step's
   // totals (masked tokens, sequences) are summed over all ranks.
-  PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm = dist::single_process());
+  PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm = dist::single_process(),
+               PretrainReads reads = {});
 
   torch::nn::Module& model() override { return *model_; }
   const model::BertConfig& model_config() const override { return model_config_; }
@@ -38,6 +47,7 @@ class PretrainTask : public train::TrainingTask {
   nlohmann::json data_state() const override;
   void restore_data_state(const nlohmann::json& state) override;
   std::int64_t steps_per_epoch() const override;
+  std::int64_t eval_interval() const override { return config_.eval.every_steps; }
   double epochs_done() const override;
 
   train::Evaluation evaluate() override;

@@ -56,9 +56,10 @@ class TrainingTask {
   virtual Evaluation evaluate() = 0;
   virtual std::string best_metric() const { return "loss"; }
   virtual bool higher_is_better() const { return false; }
-  // Steps between evaluations given the configured value (0 = only at the
-  // end); a task may evaluate once an epoch instead, or never without data.
-  virtual std::int64_t eval_interval(std::int64_t configured) const { return configured; }
+  // Steps between evaluations (0 = only at the end), from the task's own
+  // eval settings: a fine-tuning task may evaluate once an epoch, or never
+  // without a dev set.
+  virtual std::int64_t eval_interval() const = 0;
 };
 
 }  // namespace bf::train

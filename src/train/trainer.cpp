@@ -88,7 +88,7 @@ struct Trainer::Impl {
         checkpoints((fs::path(s.run.output_dir) / "checkpoints").string(), s.checkpoint.keep_last),
         scaler(s.training.loss_scaler_options()),
         best(t.best_metric(), t.higher_is_better(), s.patience),
-        eval_every(t.eval_interval(s.eval.every_steps)) {
+        eval_every(t.eval_interval()) {
     total_steps = s.training.max_steps;
     if (s.training.max_epochs > 0) {
       const auto by_epochs = static_cast<std::int64_t>(std::ceil(s.training.max_epochs * task.steps_per_epoch()));

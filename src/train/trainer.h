@@ -22,7 +22,6 @@ struct TrainerSettings {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   TrainingSection training;
-  EvalSection eval;
   CheckpointSection checkpoint;
   LoggingSection logging;
   std::string run_config_yaml;  // the resolved config, saved with every checkpoint

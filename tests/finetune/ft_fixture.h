@@ -88,8 +88,8 @@ inline ft::FinetuneConfig tiny_finetune_config(const std::string& dir, const std
 // patience), from `resume_from` when given.
 inline train::TrainResult train_task(train::TrainingTask& task, const ft::FinetuneConfig& config,
                                      const std::string& resume_from = "") {
-  train::TrainerSettings settings{config.run, config.optimizer,  config.schedule, config.training,
-                                  {},         config.checkpoint, config.logging,  config_to_yaml(config)};
+  train::TrainerSettings settings{config.run,        config.optimizer, config.schedule,       config.training,
+                                  config.checkpoint, config.logging,   config_to_yaml(config)};
   settings.patience = config.eval.patience;
   settings.save_best_model = true;
   train::Trainer trainer(settings, task, torch::kCPU);

@@ -25,7 +25,7 @@ using namespace bf;
 namespace {
 
 train::TrainerSettings settings_of(const pretrain::PretrainConfig& c) {
-  return {c.run, c.optimizer, c.schedule, c.training, c.eval, c.checkpoint, c.logging, config_to_yaml(
+  return {c.run, c.optimizer, c.schedule, c.training, c.checkpoint, c.logging, config_to_yaml(
       const_cast<pretrain::PretrainConfig&>(c))};
 }
 
