@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "finetune/any_model.h"
+#include "finetune/embedding_file.h"
 #include "finetune/finetune_run.h"
 #include "finetune/inference.h"
 #include "finetune/metrics.h"

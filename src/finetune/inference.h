@@ -1,7 +1,6 @@
 #pragma once
-// Using a fine-tuned model: evaluate on a labelled file, predict labels for
-// new text (streamed in chunks, so it can sit in a shell pipeline), and embed
-// texts with any model directory's encoder.
+// Using a fine-tuned classifier: evaluate on a labelled file, predict labels
+// for new text (streamed in chunks, so it can sit in a shell pipeline).
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
@@ -42,23 +41,5 @@ struct PredictSummary {
 // input and output may be "-" (stdin, stdout).
 PredictSummary predict_file(LoadedClassifier& classifier, const std::string& input, const std::string& output,
                             const InputSettings& settings, torch::Device device, std::int64_t chunk_rows = 2048);
-
-struct EmbedOptions {
-  std::string pooling = "cls";  // cls | mean | pooler | none (per-token states)
-  std::int64_t layer = -1;      // hidden_states index: 0 = embeddings, -1 = last
-  bool all_layers = false;      // every hidden state (embeddings + each layer)
-  std::string output_format = "auto";  // safetensors | jsonl, auto by the output's extension
-};
-
-struct EmbedSummary {
-  std::int64_t rows = 0;
-  std::vector<std::int64_t> shape;  // of the embeddings (safetensors output)
-};
-
-// Safetensors output: "embeddings" [N, H] (or [N, L+1, H] with all_layers);
-// with pooling none, "states" [T, H] (or [T, L+1, H]) for all T tokens,
-// "input_ids" [T] and "offsets" [N+1] (row i owns tokens offsets[i]..offsets[i+1]).
-EmbedSummary embed_file(const std::string& model_dir, const std::string& input, const std::string& output,
-                        const InputSettings& settings, const EmbedOptions& options, torch::Device device);
 
 }  // namespace bf::ft
