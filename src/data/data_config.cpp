@@ -45,6 +45,42 @@ std::vector<std::pair<std::string, std::string>> DataConfig::cross_field_problem
   return problems;
 }
 
+void DataConfig::pair_task_keys(ConfigReader& v) {
+  std::optional<bool> old_key;
+  std::string name;  // stays empty when the config does not write pair_task
+  v.field("nsp", old_key);
+  v.field("pair_task", name, one_of(pair_task_names().names()));
+  const auto task = pair_task_names().parse(name);
+  if (task && old_key && *old_key != (*task != PairTask::None)) {
+    v.invalid("pair_task", "'" + name + "' contradicts nsp: " + (*old_key ? "true" : "false") +
+                               " (nsp is the old key: nsp: false means pair_task: none); keep one of the two");
+  }
+  if (task) {
+    pair_task = *task;
+  } else if (old_key) {
+    pair_task = *old_key ? PairTask::Nsp : PairTask::None;
+  }
+  nsp = pair_task != PairTask::None;
+}
+
+void DataConfig::mask_unit_keys(ConfigReader& v) {
+  std::optional<bool> old_key;
+  std::string name;  // stays empty when the config does not write mask_unit
+  v.field("whole_word_masking", old_key);
+  v.field("mask_unit", name, one_of(mask_unit_names().names()));
+  const auto unit = mask_unit_names().parse(name);
+  if (unit && old_key && *old_key != (*unit == MaskUnit::WholeWord)) {
+    v.invalid("mask_unit", "'" + name + "' contradicts whole_word_masking: " + (*old_key ? "true" : "false") +
+                               " (whole_word_masking is the old key: true means mask_unit: whole_word); keep one of the two");
+  }
+  if (unit) {
+    mask_unit = *unit;
+  } else if (old_key) {
+    mask_unit = *old_key ? MaskUnit::WholeWord : MaskUnit::Token;
+  }
+  whole_word_masking = mask_unit == MaskUnit::WholeWord;
+}
+
 std::string DataConfig::shard_identity() const {
   YAML::Emitter out;
   out << YAML::BeginMap;

@@ -42,6 +42,29 @@ void plan_nsp_document(const TokenCorpus& corpus, const InstanceOptions& options
   }
 }
 
+// SOP (ALBERT): the same chunks as NSP, each split into A and B at a random
+// sentence boundary; B is never taken from elsewhere, so nothing is put back.
+// A one-sentence chunk is split inside the sentence when built; a chunk of a
+// single token cannot be split and is dropped.
+void plan_order_document(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc,
+                         CounterRng& rng, std::vector<Chunk>& out) {
+  const std::uint32_t n = corpus.num_sentences(doc);
+  const auto max_tokens = static_cast<std::uint32_t>(options.max_seq_length - 3);
+  std::uint32_t target = pick_target(rng, options, max_tokens);
+  std::uint32_t chunk_first = 0;
+  std::uint64_t length = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    length += corpus.sentence_length(doc, i);
+    if (i + 1 < n && length < target) continue;
+    const std::uint32_t count = i + 1 - chunk_first;
+    const std::uint32_t a_end = chunk_first + (count >= 2 ? static_cast<std::uint32_t>(rng.randint(1, count - 1)) : 1);
+    if (length >= 2) out.push_back({doc, chunk_first, a_end, i + 1, target, 0});
+    chunk_first = i + 1;
+    length = 0;
+    target = pick_target(rng, options, max_tokens);
+  }
+}
+
 // MLM only (RoBERTa's DOC-SENTENCES): as many whole sentences as fit.
 void plan_contiguous_document(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc,
                               std::vector<Chunk>& out) {
@@ -68,11 +91,17 @@ std::vector<Chunk> plan_chunks(const TokenCorpus& corpus, const InstanceOptions&
   std::vector<Chunk> chunks;
   chunks.reserve(corpus.total_tokens() / std::max<std::int32_t>(1, options.max_seq_length - 3) + corpus.num_documents());
   for (std::uint32_t doc = 0; doc < corpus.num_documents(); ++doc) {
-    if (options.nsp) {
-      CounterRng rng(seed, Stream::kPlan, {key, doc});
-      plan_nsp_document(corpus, options, doc, rng, chunks);
-    } else {
-      plan_contiguous_document(corpus, options, doc, chunks);
+    CounterRng rng(seed, Stream::kPlan, {key, doc});
+    switch (options.pair_task) {
+      case PairTask::Nsp:
+        plan_nsp_document(corpus, options, doc, rng, chunks);
+        break;
+      case PairTask::Sop:
+        plan_order_document(corpus, options, doc, rng, chunks);
+        break;
+      case PairTask::None:
+        plan_contiguous_document(corpus, options, doc, chunks);
+        break;
     }
   }
   return chunks;

@@ -21,10 +21,16 @@ InstanceBuilder::InstanceBuilder(const TokenCorpus& corpus, InstanceOptions opti
 
 void InstanceBuilder::build(const Chunk& chunk, CounterRng& rng, Instance& out) const {
   out.clear();
-  if (options_.nsp) {
-    build_pair(chunk, rng, out);
-  } else {
-    build_single(chunk, rng, out);
+  switch (options_.pair_task) {
+    case PairTask::Nsp:
+      build_pair(chunk, rng, out);
+      break;
+    case PairTask::Sop:
+      build_order_pair(chunk, rng, out);
+      break;
+    case PairTask::None:
+      build_single(chunk, rng, out);
+      break;
   }
 }
 
@@ -61,6 +67,31 @@ void truncate_pair(Segment& a, Segment& b, std::size_t max_tokens, CounterRng& r
       --longer.end;
     }
   }
+}
+
+// Where a one-sentence chunk is split for SOP: a random word start inside it
+// (never cutting a word), else a random piece boundary; both parts non-empty.
+std::size_t random_split(const Segment& s, CounterRng& rng) {
+  if (s.ids.size() < 2) return s.ids.size();  // the plan never makes such a chunk
+  std::size_t starts = 0;
+  for (std::size_t i = 1; i < s.ids.size(); ++i) starts += s.word_starts[i];
+  if (starts == 0) return static_cast<std::size_t>(rng.randint(1, static_cast<std::int64_t>(s.ids.size()) - 1));
+  auto pick = rng.below(starts);
+  for (std::size_t i = 1; i < s.ids.size(); ++i) {
+    if (s.word_starts[i] && pick-- == 0) return i;
+  }
+  return s.ids.size() - 1;  // not reached
+}
+
+// Moves whole's tokens from `at` on into tail.
+void split_segment(Segment& whole, std::size_t at, Segment& tail) {
+  tail.ids.assign(whole.ids.begin() + static_cast<std::ptrdiff_t>(at), whole.ids.end());
+  tail.word_starts.assign(whole.word_starts.begin() + static_cast<std::ptrdiff_t>(at), whole.word_starts.end());
+  whole.ids.resize(at);
+  whole.word_starts.resize(at);
+  whole.begin = tail.begin = 0;
+  whole.end = whole.ids.size();
+  tail.end = tail.ids.size();
 }
 
 void append(const Segment& s, std::uint8_t segment_id, Instance& out) {
@@ -108,6 +139,37 @@ void InstanceBuilder::build_pair(const Chunk& chunk, CounterRng& rng, Instance& 
     out.b_end = chunk.end;
     out.next_sentence_label = 0;
   }
+  truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 3), rng);
+  out.a_length = static_cast<std::uint32_t>(a.size());
+  out.b_length = static_cast<std::uint32_t>(b.size());
+  append_special(special_.cls, 0, out);
+  append(a, 0, out);
+  append_special(special_.sep, 0, out);
+  append(b, 1, out);
+  append_special(special_.sep, 1, out);
+}
+
+// ALBERT's sentence-order pairs: the chunk's sentences [first, a_end) and
+// [a_end, end) (a one-sentence chunk split inside it, see random_split), in
+// order or swapped with probability 0.5; label 1 = swapped.
+void InstanceBuilder::build_order_pair(const Chunk& chunk, CounterRng& rng, Instance& out) const {
+  Segment& a = tl_a;
+  Segment& b = tl_b;
+  load_sentences(corpus_, chunk.doc, chunk.first, chunk.a_end, a);
+  const std::size_t boundary = a.ids.size();
+  for (std::uint32_t i = chunk.a_end; i < chunk.end; ++i) corpus_.append_sentence(chunk.doc, i, a.ids, a.word_starts);
+  const bool inside = boundary == 0 || boundary == a.ids.size();
+  split_segment(a, inside ? random_split(a, rng) : boundary, b);
+  const std::uint32_t b_first = inside ? chunk.first : chunk.a_end;
+  const std::uint32_t a_end = inside ? chunk.end : chunk.a_end;
+  const bool swapped = rng.bernoulli(0.5);
+  if (swapped) std::swap(a, b);
+  out.a_doc = out.b_doc = chunk.doc;
+  out.a_first = swapped ? b_first : chunk.first;
+  out.a_end = swapped ? chunk.end : a_end;
+  out.b_first = swapped ? chunk.first : b_first;
+  out.b_end = swapped ? a_end : chunk.end;
+  out.next_sentence_label = swapped ? 1 : 0;
   truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 3), rng);
   out.a_length = static_cast<std::uint32_t>(a.size());
   out.b_length = static_cast<std::uint32_t>(b.size());

@@ -1,9 +1,11 @@
 #pragma once
 // Turns one planned chunk into a sequence: [CLS] A [SEP] B [SEP] with segment
-// ids (NSP), or [CLS] A [SEP] (MLM only). A random B is a span of another
-// document starting at a random sentence, as long as the chunk's target
-// leaves room for; the pair is then cut to fit by Google's longest-first
-// truncation, one token at a time from the front or back at random.
+// ids (NSP, SOP), or [CLS] A [SEP] (MLM only). NSP: a random B is a span of
+// another document starting at a random sentence, as long as the chunk's
+// target leaves room for. SOP (ALBERT): A and B are the chunk's two
+// consecutive parts, swapped half the time. The pair is then cut to fit by
+// Google's longest-first truncation, one token at a time from the front or
+// back at random.
 #include <cstdint>
 #include <vector>
 
@@ -20,9 +22,12 @@ struct Instance {
   std::vector<std::uint8_t> segment_ids;
   std::vector<std::uint8_t> word_starts;
   std::vector<std::uint8_t> is_special;  // [CLS]/[SEP] added here
-  std::int32_t next_sentence_label = -100;  // 0: B follows A, 1: B is random, -100: no NSP
+  // The pair label: NSP 0 = B follows A, 1 = B is random; SOP 0 = in order,
+  // 1 = swapped (ALBERT's sentence_order_label); -100 = no pair task.
+  std::int32_t next_sentence_label = -100;
 
-  // Where A and B came from (sentences [first, end) of doc, before truncation).
+  // Where A and B came from (sentences [first, end) of doc, before truncation;
+  // an SOP chunk of one sentence is split inside it: both parts name it).
   std::uint32_t a_doc = 0, a_first = 0, a_end = 0;
   std::uint32_t b_doc = 0, b_first = 0, b_end = 0;
   std::uint32_t a_length = 0, b_length = 0;  // tokens after truncation
@@ -38,6 +43,7 @@ class InstanceBuilder {
 
  private:
   void build_pair(const Chunk& chunk, CounterRng& rng, Instance& out) const;
+  void build_order_pair(const Chunk& chunk, CounterRng& rng, Instance& out) const;
   void build_single(const Chunk& chunk, CounterRng& rng, Instance& out) const;
 
   const TokenCorpus& corpus_;

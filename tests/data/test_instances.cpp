@@ -18,8 +18,8 @@ namespace {
 SampleOptions options_for(std::int32_t seq, bool nsp, bool whole_words, std::uint64_t seed = 42) {
   SampleOptions o;
   o.instances.max_seq_length = seq;
-  o.instances.nsp = nsp;
-  o.masking.whole_word_masking = whole_words;
+  o.instances.pair_task = nsp ? PairTask::Nsp : PairTask::None;
+  o.masking.mask_unit = whole_words ? MaskUnit::WholeWord : MaskUnit::Token;
   o.masking.max_predictions_per_seq = seq;  // no cap: the 15% is what is measured
   o.seed = seed;
   return o;
