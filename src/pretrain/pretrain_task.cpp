@@ -15,6 +15,16 @@
 namespace bf::pretrain {
 namespace fs = std::filesystem;
 
+namespace {
+
+// The pair head's metrics are named by the task it learns (nsp_acc, sop_acc):
+// a plot of sentence-order accuracy must not pass for NSP's.
+std::string pair_metric(const data::DataConfig& config, const std::string& what) {
+  return data::pair_task_names().name(config.effective_pair_task()) + "_" + what;
+}
+
+}  // namespace
+
 PretrainTask::PretrainTask(const PretrainConfig& config, torch::Device device, dist::Collective& comm,
                            PretrainReads reads)
     : config_(config), device_(device), comm_(comm) {
@@ -83,7 +93,7 @@ model::PreTrainingInputs PretrainTask::to_inputs(const data::PretrainBatch& b) c
   in.attention_mask = b.attention_mask.to(device_, non_blocking);
   in.masked_positions = b.masked_positions.to(device_, non_blocking);
   in.masked_labels = b.masked_labels.to(device_, non_blocking);
-  if (config_.data.nsp) in.next_sentence_label = b.next_sentence_label.to(device_, non_blocking);
+  if (config_.data.effective_pair_task() != data::PairTask::None) in.next_sentence_label = b.next_sentence_label.to(device_, non_blocking);
   return in;
 }
 
@@ -133,8 +143,8 @@ std::map<std::string, double> PretrainTask::step_metrics(const std::map<std::str
   m["mlm_acc"] = get("mlm_correct") / masked;
   if (sums.count("nsp_count")) {
     const double n = std::max(get("nsp_count"), 1.0);
-    m["nsp_loss"] = get("nsp_loss_sum") / n;
-    m["nsp_acc"] = get("nsp_correct") / n;
+    m[pair_metric(config_.data, "loss")] = get("nsp_loss_sum") / n;
+    m[pair_metric(config_.data, "acc")] = get("nsp_correct") / n;
   }
   return m;
 }
@@ -227,9 +237,9 @@ std::map<std::string, double> PretrainTask::heldout_metrics() {
   result["perplexity"] = std::exp(result["mlm_loss"]);
   result["loss"] = result["mlm_loss"];
   if (totals[4] > 0) {
-    result["nsp_loss"] = totals[3] / totals[4];
-    result["nsp_acc"] = totals[5] / totals[4];
-    result["loss"] += result["nsp_loss"];
+    result[pair_metric(config_.data, "loss")] = totals[3] / totals[4];
+    result[pair_metric(config_.data, "acc")] = totals[5] / totals[4];
+    result["loss"] += totals[3] / totals[4];
   }
   return result;
 }

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 
 namespace bf::train {
@@ -59,10 +60,23 @@ bool is_added_with_default(const ConfigChange& c) {
       {"data.null_score_diff_threshold", "0"},
       {"data.qa_metric", "auto"},
       {"data.labels_per_class", "0"},
+      // Pretraining: the masking strategies' parameters (yaml-cpp writes doubles with 17 digits).
+      {"data.span_p", "0.20000000000000001"},
+      {"data.span_max_words", "10"},
+      {"data.ngram_max", "3"},
+  };
+  // New spellings of old keys: the old key (data.nsp, data.whole_word_masking)
+  // stays in every saved config and is compared, so the new key holds
+  // whichever of these the old one implies.
+  static const std::multimap<std::string, std::string> spelled_by_old_key = {
+      {"data.pair_task", "nsp"},   {"data.pair_task", "none"},
+      {"data.mask_unit", "token"}, {"data.mask_unit", "whole_word"},
   };
   if (c.before != "(absent)") return false;
   auto it = defaults.find(c.key);
-  return it != defaults.end() && it->second == c.after;
+  if (it != defaults.end()) return it->second == c.after;
+  const auto [first, last] = spelled_by_old_key.equal_range(c.key);
+  return std::any_of(first, last, [&](const auto& entry) { return entry.second == c.after; });
 }
 
 bool is_safe_resume_change(const std::string& key) {

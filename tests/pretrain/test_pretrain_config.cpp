@@ -6,6 +6,7 @@
 
 #include "../support/shared_data.h"
 #include "pretrain/pretrain_config.h"
+#include "train/config_diff.h"
 #include "util/error.h"
 
 using namespace bf;
@@ -101,4 +102,36 @@ TEST_CASE("the resolved config prints back and parses to the same config", "[pre
   const auto text = config_to_yaml(c);
   auto again = pretrain::load_pretrain_config(write_yaml(text));
   REQUIRE(config_to_yaml(again) == text);
+}
+
+TEST_CASE("a run saved before mask_unit and pair_task existed resumes under its old settings", "[pretrain][config]") {
+  // The config such a run saved: the old keys only (data.nsp, data.whole_word_masking).
+  auto as_saved_before = [](const std::string& yaml) {
+    YAML::Node root = YAML::Load(yaml);
+    for (const char* key : {"pair_task", "mask_unit", "span_p", "span_max_words", "ngram_max"}) root["data"].remove(key);
+    YAML::Emitter out;
+    out << root;
+    return std::string(out.c_str());
+  };
+  for (const char* old_keys : {"", ", nsp: false", ", whole_word_masking: true", ", nsp: false, whole_word_masking: true"}) {
+    INFO("data: {output: shards" << old_keys << "}");
+    const std::string yaml = std::string("run: {output_dir: /tmp/x}\ntokenizer: tok\ndata: {output: shards") + old_keys +
+                             "}\ntraining: {max_steps: 10}\n";
+    const auto now = config_to_yaml(pretrain::load_pretrain_config(write_yaml(yaml)));
+    const auto changes = train::diff_yaml_configs(as_saved_before(now), now);
+    REQUIRE(changes.size() == 5);
+    for (const auto& c : changes) {
+      INFO(c.key << ": " << c.before << " -> " << c.after);
+      REQUIRE(train::is_added_with_default(c));
+    }
+  }
+  // A new strategy is a change a resume refuses.
+  const auto old = config_to_yaml(pretrain::load_pretrain_config(write_yaml(kGood)));
+  for (const char* setting : {"data.mask_unit=span", "data.pair_task=sop", "data.span_p=0.3"}) {
+    INFO(setting);
+    const auto now = config_to_yaml(pretrain::load_pretrain_config(write_yaml(kGood), {setting}));
+    bool refused = false;
+    for (const auto& c : train::diff_yaml_configs(as_saved_before(old), now)) refused |= !train::is_added_with_default(c);
+    REQUIRE(refused);
+  }
 }

@@ -42,14 +42,15 @@ std::map<std::int64_t, nlohmann::json> train_records(const std::string& run_dir)
   return test::metrics_records(run_dir, "train");
 }
 
-void require_same_run(const std::string& straight_dir, const std::string& resumed_dir) {
+void require_same_run(const std::string& straight_dir, const std::string& resumed_dir,
+                      const char* pair_loss = "nsp_loss") {
   const auto a = train_records(straight_dir);
   const auto b = train_records(resumed_dir);
   REQUIRE(a.size() == 6);
   REQUIRE(b.size() == a.size());
   for (const auto& [step, record] : a) {
     INFO("step " << step);
-    for (const char* key : {"loss", "mlm_loss", "nsp_loss", "grad_norm", "lr"}) {
+    for (const char* key : {"loss", "mlm_loss", pair_loss, "grad_norm", "lr"}) {
       INFO(key);
       REQUIRE(record[key].get<double>() == b.at(step)[key].get<double>());  // bit-identical
     }
@@ -62,7 +63,8 @@ void require_same_run(const std::string& straight_dir, const std::string& resume
   }
 }
 
-double check_contract(const std::vector<std::string>& overrides, int corpus_lines = 1500) {
+double check_contract(const std::vector<std::string>& overrides, int corpus_lines = 1500,
+                      const char* pair_loss = "nsp_loss") {
   const auto dir = test::temp_dir("resume");
   auto straight = test::tiny_run_config(dir, overrides, corpus_lines);
   straight.run.output_dir = dir + "/straight";
@@ -79,7 +81,7 @@ double check_contract(const std::vector<std::string>& overrides, int corpus_line
   const auto checkpoint = train::find_latest_checkpoint(second.run.output_dir);
   REQUIRE(checkpoint.find("step-00000002") != std::string::npos);
   REQUIRE(run(second, checkpoint).steps == 6);
-  require_same_run(dir + "/straight", dir + "/resumed");
+  require_same_run(dir + "/straight", dir + "/resumed", pair_loss);
   return train_records(dir + "/straight").rbegin()->second["epoch"].get<double>();
 }
 
@@ -90,6 +92,11 @@ TEST_CASE("resume is bit-identical to an uninterrupted run (fp32)", "[pretrain][
 // On 2 threads the linears' GEMMs are split over them (model/fused/linear.cpp)
 // and the fused kernels run on both: the same bits must still come back.
 TEST_CASE("resume is bit-identical on 2 threads", "[pretrain][resume]") { check_contract({"run.threads=2"}); }
+
+// Span masking and sentence-order pairs come from the same (seed, epoch, index) streams.
+TEST_CASE("resume is bit-identical with span masking and SOP", "[pretrain][resume]") {
+  check_contract({"data.pair_task=sop", "data.mask_unit=span"}, 1500, "sop_loss");
+}
 
 TEST_CASE("resume is bit-identical with gradient accumulation", "[train][resume][long]") {
   check_contract({"training.grad_accum_steps=2"});
