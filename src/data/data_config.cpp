@@ -71,7 +71,8 @@ void DataConfig::mask_unit_keys(ConfigReader& v) {
   const auto unit = mask_unit_names().parse(name);
   if (unit && old_key && *old_key != (*unit == MaskUnit::WholeWord)) {
     v.invalid("mask_unit", "'" + name + "' contradicts whole_word_masking: " + (*old_key ? "true" : "false") +
-                               " (whole_word_masking is the old key: true means mask_unit: whole_word); keep one of the two");
+                               " (whole_word_masking is the old key: true means mask_unit: whole_word); "
+                               "keep one of the two");
   }
   if (unit) {
     mask_unit = *unit;

@@ -36,7 +36,8 @@ namespace bf::data {
 enum class MaskUnit { Token, WholeWord, Span, Ngram };
 inline const EnumNames<MaskUnit>& mask_unit_names() {
   static const EnumNames<MaskUnit> names{
-      {{MaskUnit::Token, "token"}, {MaskUnit::WholeWord, "whole_word"}, {MaskUnit::Span, "span"}, {MaskUnit::Ngram, "ngram"}}};
+      {{MaskUnit::Token, "token"}, {MaskUnit::WholeWord, "whole_word"}, {MaskUnit::Span, "span"},
+       {MaskUnit::Ngram, "ngram"}}};
   return names;
 }
 

@@ -21,7 +21,8 @@ namespace {
 // The data config the shards were built with, with --set overrides. The
 // recorded config holds both spellings of pair_task/nsp and
 // mask_unit/whole_word_masking: an override of one replaces both.
-DataConfig inspected_config(const Manifest& manifest, const std::string& dir, const std::vector<std::string>& overrides) {
+DataConfig inspected_config(const Manifest& manifest, const std::string& dir,
+                            const std::vector<std::string>& overrides) {
   YAML::Node root(YAML::NodeType::Map);
   root["data"] = manifest.config_yaml.empty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(manifest.config_yaml);
   const std::vector<std::vector<std::string>> spellings = {{"pair_task", "nsp"}, {"mask_unit", "whole_word_masking"}};
@@ -71,7 +72,8 @@ std::string decoded_example(const Sample& s, const tok::Tokenizer* tokenizer, co
     label = inst.next_sentence_label == 1 ? "nsp label 1 = random (B from another document)"
                                           : "nsp label 0 = is_next (B follows A)";
   } else if (task == PairTask::Sop) {
-    label = inst.next_sentence_label == 1 ? "sop label 1 = swapped (B came before A)" : "sop label 0 = in_order (B follows A)";
+    label = inst.next_sentence_label == 1 ? "sop label 1 = swapped (B came before A)"
+                                          : "sop label 0 = in_order (B follows A)";
   }
   std::string text = "\n--- example " + std::to_string(index) + ": epoch " + std::to_string(s.epoch) + ", position " +
                      std::to_string(s.position) + ", " + std::to_string(inst.tokens.size()) + " tokens, " + label + "\n";
@@ -191,10 +193,12 @@ void inspect_shards(const InspectOptions& args, std::FILE* out) {
                options.masking.static_masking ? "static" : "dynamic", masking.c_str());
   std::string pair_share;
   if (task != PairTask::None) {
-    pair_share = fmt::format(", {} {:.1f}%", task == PairTask::Sop ? "swapped" : "random B", 100.0 * stats.random_next_share);
+    pair_share = fmt::format(", {} {:.1f}%", task == PairTask::Sop ? "swapped" : "random B",
+                             100.0 * stats.random_next_share);
   }
   std::fprintf(out,
-               "  %lld per epoch; measured on %lld: average length %.1f tokens, average fill %.1f%%, %.2f predictions%s\n",
+               "  %lld per epoch; measured on %lld: average length %.1f tokens, average fill %.1f%%, "
+               "%.2f predictions%s\n",
                static_cast<long long>(stats.samples_per_epoch), static_cast<long long>(stats.measured),
                stats.average_length, 100.0 * stats.average_fill, stats.average_masked, pair_share.c_str());
   for (int i = 0; i < args.n && i < stats.samples_per_epoch; ++i) {

@@ -143,7 +143,8 @@ void Masker::choose_spans(Instance& instance, const std::vector<Word>& words, st
       tokens += size(next);
       last = next;
     }
-    std::fill(covered.begin() + static_cast<std::ptrdiff_t>(anchor), covered.begin() + static_cast<std::ptrdiff_t>(last + 1), 1);
+    std::fill(covered.begin() + static_cast<std::ptrdiff_t>(anchor),
+              covered.begin() + static_cast<std::ptrdiff_t>(last + 1), 1);
     mask_run(instance, words, anchor, last, rng, chosen);
   }
 }
@@ -171,7 +172,9 @@ void Masker::choose_ngrams(Instance& instance, const std::vector<Word>& words, s
       ++available;
     }
     auto n = static_cast<std::size_t>(lengths_.draw(rng, static_cast<std::int32_t>(available)));
-    auto tokens = [&](std::size_t count) { return static_cast<std::size_t>(words[w + count - 1].end - words[w].begin); };
+    auto tokens = [&](std::size_t count) {
+      return static_cast<std::size_t>(words[w + count - 1].end - words[w].begin);
+    };
     while (n > 1 && chosen.size() + tokens(n) > budget) --n;
     if (chosen.size() + tokens(n) > budget) continue;
     if (std::any_of(covered.begin() + w, covered.begin() + static_cast<std::ptrdiff_t>(w + n),

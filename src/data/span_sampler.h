@@ -40,7 +40,8 @@ class SpanLengths {
     const auto top = static_cast<std::size_t>(std::clamp(limit, 1, max()));
     const double u = rng.uniform() * cumulative_[top - 1];
     const auto it = std::upper_bound(cumulative_.begin(), cumulative_.begin() + static_cast<std::ptrdiff_t>(top), u);
-    return static_cast<std::int32_t>(std::min<std::size_t>(static_cast<std::size_t>(it - cumulative_.begin()), top - 1)) + 1;
+    const auto index = std::min<std::size_t>(static_cast<std::size_t>(it - cumulative_.begin()), top - 1);
+    return static_cast<std::int32_t>(index) + 1;
   }
 
  private:

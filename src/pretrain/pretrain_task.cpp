@@ -93,7 +93,9 @@ model::PreTrainingInputs PretrainTask::to_inputs(const data::PretrainBatch& b) c
   in.attention_mask = b.attention_mask.to(device_, non_blocking);
   in.masked_positions = b.masked_positions.to(device_, non_blocking);
   in.masked_labels = b.masked_labels.to(device_, non_blocking);
-  if (config_.data.effective_pair_task() != data::PairTask::None) in.next_sentence_label = b.next_sentence_label.to(device_, non_blocking);
+  if (config_.data.effective_pair_task() != data::PairTask::None) {
+    in.next_sentence_label = b.next_sentence_label.to(device_, non_blocking);
+  }
   return in;
 }
 

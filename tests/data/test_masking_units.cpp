@@ -107,9 +107,10 @@ Instance random_instance(CounterRng& rng, std::size_t a, std::size_t b) {
     inst.word_starts.push_back(start);
   };
   add(kCls, 0, true, 1);
-  for (std::size_t i = 0; i < a; ++i) add(static_cast<std::int32_t>(1000 + rng.below(20000)), 0, false, rng.bernoulli(0.4));
+  auto piece = [&rng] { return static_cast<std::int32_t>(1000 + rng.below(20000)); };
+  for (std::size_t i = 0; i < a; ++i) add(piece(), 0, false, rng.bernoulli(0.4));
   add(kSep, 0, true, 1);
-  for (std::size_t i = 0; i < b; ++i) add(static_cast<std::int32_t>(1000 + rng.below(20000)), 1, false, rng.bernoulli(0.4));
+  for (std::size_t i = 0; i < b; ++i) add(piece(), 1, false, rng.bernoulli(0.4));
   if (b > 0) add(kSep, 1, true, 1);
   return inst;
 }
