@@ -1,25 +1,18 @@
 #include "model/dropout.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
-#include <mutex>
+#include "model/fused/dropout_mask.h"
 
 namespace bf::model {
 namespace {
-
-std::uint64_t draw_seed() {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
-}
 
 // 0 where dropped, 1/(1-p) where kept, in x's dtype. Each 64-bit hash gives
 // two 32-bit decisions.
 torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
   auto mask = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::Contiguous));
-  const auto draw = draw_dropout(p);
+  const auto draw = fused::draw_dropout(p);
   const std::int64_t n = mask.numel();
   const std::int64_t pairs = (n + 1) / 2;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, mask.scalar_type(), "bf_dropout_mask", [&] {
@@ -38,14 +31,6 @@ torch::Tensor dropout_mask(const torch::Tensor& x, double p) {
 }
 
 }  // namespace
-
-fused::DropoutDraw draw_dropout(double p) {
-  fused::DropoutDraw d;
-  d.seed = draw_seed();
-  d.threshold = static_cast<std::uint64_t>(p * 4294967296.0);  // drop when below
-  d.keep_scale = static_cast<float>(1.0 / (1.0 - p));
-  return d;
-}
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;

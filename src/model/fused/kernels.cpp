@@ -154,7 +154,7 @@ BF_INLINE float lane_dot(const float* a, const B* b, std::int64_t n) {
 // out[j] = in[j] * dropout factor of element first + j (in may equal out).
 // Hashing is most of this loop's cost, so the hashes of a chunk are computed
 // first in a loop of their own, which vectorises (one hash per pair of
-// elements, as the unfused mask draws them), and then applied.
+// elements, as dropout_mask.h pairs them), and then applied.
 template <class In, class Out>
 BF_INLINE void apply_dropout(const In* in, Out* out, std::int64_t n, const DropoutDraw& d, std::int64_t first) {
   constexpr std::int64_t kChunk = 256;

@@ -13,36 +13,18 @@
 // fp32, computed in fp32, stored rounded to nearest even.
 #include <cstdint>
 
-#include "util/splitmix64.h"
+#include "model/fused/dropout_mask.h"
 
 namespace bf::model::fused {
 
 // bf16 as LibTorch stores it (c10::BFloat16): the high 16 bits of an fp32.
 using bf16_t = std::uint16_t;
 
-// The counter-based hash of model/dropout.h: element i of a tensor is
-// dropped when half (i % 2) of splitmix64(seed + i / 2) is below threshold.
-struct DropoutDraw {
-  std::uint64_t seed = 0;
-  std::uint64_t threshold = 0;  // p * 2^32; 0 keeps every element
-  float keep_scale = 1.0f;      // 1 / (1 - p), rounded to fp32 as the unfused mask is
-  bool active() const { return threshold != 0; }
-};
-
-// The 64 bits that decide elements 2 * pair (low half) and 2 * pair + 1
-// (high half).
-inline std::uint64_t dropout_pair_bits(const DropoutDraw& d, std::uint64_t pair) { return splitmix64(d.seed + pair); }
-
-// Whether the low (second = false) or high half of a pair's bits drops its element.
-inline bool dropout_drops(const DropoutDraw& d, std::uint64_t bits, bool second) {
-  return (second ? bits >> 32 : bits & 0xffffffffULL) < d.threshold;
-}
-
 // --- LayerNorm(dropout(y) + residual) -----------------------------------
 // Rows [row_begin, row_end) of `cols`; dropout indices count from the start
-// of the tensor (row * cols + column), as the unfused mask's do. Writes
-// z = dropout(y) + residual (kept for backward; may be the same buffer as
-// out when it is not), out, and per-row mean and 1/std.
+// of the tensor (row * cols + column), as a whole tensor's mask's do
+// (dropout_mask.h). Writes z = dropout(y) + residual (kept for backward; may
+// be the same buffer as out when it is not), out, and per-row mean and 1/std.
 struct LayerNormArgs {
   const float* gamma;
   const float* beta;

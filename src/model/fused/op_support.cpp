@@ -6,7 +6,6 @@
 #include <mutex>
 #include <set>
 
-#include "model/dropout.h"
 #include "model/fused/fused_ops.h"
 
 namespace bf::model {

@@ -42,7 +42,7 @@ inline std::int64_t grain_rows(std::int64_t cols) {
 // 1 whatever at::get_num_threads() says when it was built without OpenMP.
 int parallel_for_threads(std::int64_t items);
 
-// A dropout draw from the default generator (model/dropout.h) when dropout
+// A dropout draw from the default generator (dropout_mask.h) when dropout
 // is on, else the inactive draw.
 DropoutDraw maybe_draw(double p, bool training);
 
