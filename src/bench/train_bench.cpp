@@ -9,7 +9,6 @@
 #include "bench/measure.h"
 #include "model/bert_for_pretraining.h"
 #include "model/flops.h"
-#include "model/fused/fused_ops.h"
 #include "model/init_weights.h"
 #include "train/grad_clip.h"
 #include "train/optimizer.h"
@@ -80,7 +79,7 @@ void run_train_bench(const TrainBenchOptions& o) {
   if (o.seq > config.max_position_embeddings)
     bf::fail("--seq " + std::to_string(o.seq) + " exceeds the preset's max_position_embeddings");
 
-  model::set_fused_kernels(!o.unfused);
+  config.fused_kernels = !o.unfused;
   std::printf("bench train: preset %s (L%lld H%lld I%lld V%lld), batch %lld x seq %lld, %s, %s, %d threads%s\n",
               o.preset.c_str(), static_cast<long long>(config.num_hidden_layers),
               static_cast<long long>(config.hidden_size), static_cast<long long>(config.intermediate_size),

@@ -16,7 +16,7 @@ struct TrainBenchOptions {
   int warmup = 2;
   std::string device = "auto";
   bool all_positions = false;
-  bool unfused = false;  // LibTorch's ops instead of the fused CPU kernels (before/after)
+  bool unfused = false;  // the model built with fused_kernels off: LibTorch's ops (before/after)
   std::string profile;
   std::string json;
 };

@@ -1,12 +1,11 @@
 #include "model/activation.h"
 
-#include "model/fused/fused_ops.h"
 #include "util/error.h"
 
 namespace bf::model {
 
 torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
-  if (name == "gelu") return bf::model::gelu(x);  // fused on CPU (fused/fused_ops.h)
+  if (name == "gelu") return torch::gelu(x);
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
   if (name == "relu") return torch::relu(x);
   if (name == "silu" || name == "swish") return torch::silu(x);

@@ -5,7 +5,9 @@
 
 namespace bf::model {
 
-// hidden_act by its Hugging Face name; "gelu" is the exact erf form.
+// hidden_act by its Hugging Face name, in LibTorch's ops ("gelu" is the exact
+// erf form). The plain expression: modules with fused_kernels on take
+// fused::gelu for "gelu" where it runs.
 torch::Tensor activation(const std::string& name, const torch::Tensor& x);
 
 }  // namespace bf::model

@@ -38,6 +38,16 @@ struct BertConfig {
   std::optional<double> classifier_dropout;
 
   std::vector<std::string> architectures;
+
+  // How this process computes, not what the model is: with it, each module
+  // takes bertforge's fused CPU kernels where they run (model/fused/),
+  // else its plain LibTorch expression, the reference (`bench train
+  // --unfused` and the equality tests turn it off). Deliberately outside
+  // visit_fields: never read from nor written to config.json (a key of that
+  // name there stays in `extra`, uninterpreted), so exports load in HF as
+  // they are, and both settings load the same weights.
+  bool fused_kernels = true;
+
   // Keys we do not interpret (e.g. bertforge's head settings, transformers_version),
   // kept so that a load/save round trip loses nothing.
   nlohmann::json extra = nlohmann::json::object();

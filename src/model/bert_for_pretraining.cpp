@@ -1,6 +1,6 @@
 #include "model/bert_for_pretraining.h"
-#include "model/fused/fused_ops.h"
 
+#include "model/fused/fused_ops.h"
 #include "util/error.h"
 
 namespace bf::model {
@@ -23,6 +23,14 @@ std::pair<torch::Tensor, torch::Tensor> labelled_rows(const PreTrainingInputs& i
   auto flat = in.mlm_labels.reshape({-1});
   auto rows = flat.ne(-100).nonzero().squeeze(1);
   return {rows, flat.index_select(0, rows)};
+}
+
+// The summed cross-entropy of rows of logits against labels (-100 ignored),
+// in fp32 whatever the logits' dtype, and how many rows argmax gets right.
+std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels) {
+  auto sum = torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat32), labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return {sum, logits.detach().argmax(-1).eq(labels).sum()};
 }
 
 }  // namespace
@@ -74,8 +82,11 @@ PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, b
   torch::Tensor total;
   if (logits_for_loss.defined()) {
     out.mlm_count = labels_for_loss.size(0);
-    // The loss is taken in fp32 whatever the compute dtype.
-    auto [sum, correct] = cross_entropy_sum(logits_for_loss, labels_for_loss);
+    // The loss is taken in fp32 whatever the compute dtype. Fused: one pass
+    // over the [M, V] logits each way, no log-probabilities stored.
+    auto [sum, correct] = config().fused_kernels && fused::supports(logits_for_loss)
+                              ? fused::cross_entropy_sum(logits_for_loss, labels_for_loss)
+                              : cross_entropy_sum(logits_for_loss, labels_for_loss);
     const double denom = in.mlm_denominator > 0 ? in.mlm_denominator : std::max<std::int64_t>(out.mlm_count, 1);
     out.mlm_loss = sum / denom;
     out.mlm_loss_sum = sum.detach();
@@ -86,13 +97,11 @@ PreTrainingOutput BertForPreTrainingImpl::forward(const PreTrainingInputs& in, b
   out.seq_relationship_logits = cls->seq_relationship->forward(encoded.pooler_output);
   if (in.next_sentence_label.defined()) {
     auto labels = in.next_sentence_label.reshape({-1});
-    auto sum = torch::nn::functional::cross_entropy(
-        out.seq_relationship_logits.to(torch::kFloat32), labels,
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    auto [sum, correct] = cross_entropy_sum(out.seq_relationship_logits, labels);
     const double denom = in.nsp_denominator > 0 ? in.nsp_denominator : std::max<std::int64_t>(labels.size(0), 1);
     out.nsp_loss = sum / denom;
     out.nsp_loss_sum = sum.detach();
-    out.nsp_correct = out.seq_relationship_logits.detach().argmax(-1).eq(labels).sum();
+    out.nsp_correct = correct;
     total = total.defined() ? total + out.nsp_loss : out.nsp_loss;
   }
   out.loss = total;

@@ -16,6 +16,7 @@ class BertPredictionHeadTransformImpl : public torch::nn::Module {
 
  private:
   std::string act_;
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(BertPredictionHeadTransform);
 
@@ -30,6 +31,9 @@ class MaskedLmHeadImpl : public torch::nn::Module {
 
   BertPredictionHeadTransform transform{nullptr};
   torch::Tensor bias;
+
+ private:
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(MaskedLmHead);
 

@@ -6,7 +6,7 @@
 namespace bf::model {
 
 // Multi-head self-attention. Parameters keep HF's separate query/key/value
-// names; the forward pass runs them as one fused [3H, H] projection.
+// names; the forward pass runs them as one joined [3H, H] projection.
 class BertSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit BertSelfAttentionImpl(const BertConfig& config);
@@ -16,12 +16,12 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
 
  private:
-  torch::Tensor seeded_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                 const torch::Tensor& additive_mask, bool dropout_active) const;
+  torch::Tensor project_qkv(const torch::Tensor& hidden) const;
 
   std::int64_t heads_;
   std::int64_t head_dim_;
   double dropout_;
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(BertSelfAttention);
 
@@ -36,6 +36,7 @@ class BertSelfOutputImpl : public torch::nn::Module {
 
  private:
   double dropout_;
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(BertSelfOutput);
 

@@ -1,24 +1,39 @@
 #include "model/transformer_layer.h"
-#include "model/fused/fused_ops.h"
 
 #include "model/activation.h"
+#include "model/dropout.h"
+#include "model/fused/fused_ops.h"
 
 namespace bf::model {
 
-BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_act) {
+BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_act), fused_(c.fused_kernels) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
 }
 
-torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) { return activation(act_, linear(x, dense->weight, dense->bias)); }
+torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) {
+  // fused::linear: the GEMMs split over the threads by hand (CPU fp32).
+  auto y = fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
+                                                              : dense->forward(x);
+  // The exact GELU in one vectorised pass each way (bf16: from a table).
+  if (fused_ && act_ == "gelu" && fused::supports(y)) return fused::gelu(y);
+  return activation(act_, y);
+}
 
-BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_prob) {
+BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_prob), fused_(c.fused_kernels) {
   dense = register_module("dense", torch::nn::Linear(c.intermediate_size, c.hidden_size));
   LayerNorm = register_module(
       "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return dropout_add_layer_norm(linear(x, dense->weight, dense->bias), residual, dropout_, is_training(), LayerNorm);
+  // fused::linear: the GEMMs split over the threads by hand (CPU fp32).
+  auto y = fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
+                                                              : dense->forward(x);
+  // Dropout, the residual add and LayerNorm in one pass per row, the mask
+  // regenerated in backward rather than stored.
+  if (fused_ && fused::supports_layer_norm(y, residual, LayerNorm))
+    return fused::dropout_add_layer_norm(y, residual, dropout_, is_training(), LayerNorm);
+  return LayerNorm->forward(bf::model::dropout(y, dropout_, is_training()) + residual);
 }
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c) {

@@ -16,6 +16,7 @@ class BertIntermediateImpl : public torch::nn::Module {
 
  private:
   std::string act_;
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(BertIntermediate);
 
@@ -30,6 +31,7 @@ class BertOutputImpl : public torch::nn::Module {
 
  private:
   double dropout_;
+  bool fused_;  // BertConfig::fused_kernels
 };
 TORCH_MODULE(BertOutput);
 

@@ -39,6 +39,24 @@ TEST_CASE("HF config.json reads with HF defaults and round-trips", "[model][conf
   CHECK(d.hidden_act == "gelu");
 }
 
+// fused_kernels says how this process computes, not what the model is: it
+// never reaches config.json (which HF must load as it is), and a key of that
+// name in one is kept as an unknown key, not read.
+TEST_CASE("fused_kernels is a runtime option, not a config.json key", "[model][config]") {
+  auto c = BertConfig::preset("tiny");
+  CHECK(c.fused_kernels);
+  c.fused_kernels = false;
+  const auto j = c.to_json();
+  CHECK_FALSE(j.contains("fused_kernels"));
+  CHECK(j == BertConfig::preset("tiny").to_json());
+  CHECK(BertConfig::from_json(j).fused_kernels);
+  auto with_key = j;
+  with_key["fused_kernels"] = false;
+  const auto read = BertConfig::from_json(with_key);
+  CHECK(read.fused_kernels);
+  CHECK(read.to_json() == with_key);  // round-trips untouched
+}
+
 TEST_CASE("invalid configs are refused naming the field", "[model][config]") {
   auto bad = [](nlohmann::json j) { return BertConfig::from_json(j, "cfg.json"); };
   REQUIRE_THROWS_WITH(bad({{"hidden_size", 100}, {"num_attention_heads", 12}}),

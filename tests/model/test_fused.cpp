@@ -1,16 +1,20 @@
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/Version.h>
+#include <ATen/record_function.h>
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <optional>
 
 #include "model/bert_config.h"
 #include "model/bert_for_pretraining.h"
+#include "model/dropout.h"
 #include "model/fused/fused_ops.h"
 #include "model/fused/kernels.h"
 #include "model/fused/op_support.h"
@@ -20,11 +24,7 @@
 
 namespace {
 
-// Fusion off inside a scope, back on at its end (also when a CHECK throws).
-struct Unfused {
-  Unfused() { bf::model::set_fused_kernels(false); }
-  ~Unfused() { bf::model::set_fused_kernels(true); }
-};
+using Op = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
 
 struct Run {
   torch::Tensor out;
@@ -34,8 +34,7 @@ struct Run {
 // out = f(inputs) from fresh leaf copies, the default generator at `seed`
 // (so both paths draw the same dropout seed), backward of a fixed random
 // projection of out, drawn in `projection_dtype` (default: out's).
-Run run(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
-        const std::vector<torch::Tensor>& inputs, std::uint64_t seed,
+Run run(const Op& f, const std::vector<torch::Tensor>& inputs, std::uint64_t seed,
         std::optional<torch::ScalarType> projection_dtype = std::nullopt) {
   std::vector<torch::Tensor> leaves;
   for (const auto& t : inputs) leaves.push_back(t.detach().clone().requires_grad_(t.is_floating_point()));
@@ -48,13 +47,13 @@ Run run(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f
   return r;
 }
 
-Run fused_and_unfused(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
-                      const std::vector<torch::Tensor>& inputs, Run& unfused) {
-  {
-    Unfused off;
-    unfused = run(f, inputs, 77);
-  }
-  return run(f, inputs, 77);
+// The fused op and its reference (the plain LibTorch expression the modules
+// keep beside it) on the same inputs from the same seed, so both draw the
+// same dropout mask.
+Run fused_and_reference(const Op& fused, const Op& reference, const std::vector<torch::Tensor>& inputs,
+                        Run& reference_run) {
+  reference_run = run(reference, inputs, 77);
+  return run(fused, inputs, 77);
 }
 
 void check_close(const torch::Tensor& a, const torch::Tensor& b, double rtol, double atol) {
@@ -75,22 +74,18 @@ void check_same_run(const Run& fused, const Run& unfused, double rtol, double at
   }
 }
 
-// The reference for a reduced-precision run: the unfused path (LibTorch's
+// The reference for a reduced-precision run: the reference op (LibTorch's
 // fp32 ops, whose results do not depend on the CPU's vector width beyond fp32
 // rounding) on the same values widened to fp32, the same projection, and
 // each result rounded once to the dtype `like` has. LibTorch's own bf16 ops
 // are never the reference: their results vary with the kernel it dispatches
 // to (issue 27: bf16 GELU of -3.09375 is -0.00604 on AVX2, -0.00305 rounded
 // from fp32).
-Run fp32_reference(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
-                   const std::vector<torch::Tensor>& inputs, std::uint64_t seed, const Run& like) {
+Run fp32_reference(const Op& reference, const std::vector<torch::Tensor>& inputs, std::uint64_t seed,
+                   const Run& like) {
   std::vector<torch::Tensor> wide;
   for (const auto& t : inputs) wide.push_back(t.is_floating_point() ? t.to(torch::kFloat) : t);
-  Run r;
-  {
-    Unfused off;
-    r = run(f, wide, seed, like.out.scalar_type());
-  }
+  Run r = run(reference, wide, seed, like.out.scalar_type());
   r.out = r.out.to(like.out.scalar_type());
   for (std::size_t i = 0; i < r.grads.size(); ++i)
     if (r.grads[i].defined()) r.grads[i] = r.grads[i].to(like.grads[i].scalar_type());
@@ -128,8 +123,7 @@ void check_grads_against(const Run& fused, const Run& reference, double ulps, do
 }
 
 // The same bits on 1, 2 and 3 threads.
-void check_thread_count_invariant(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
-                                  const std::vector<torch::Tensor>& inputs) {
+void check_thread_count_invariant(const Op& f, const std::vector<torch::Tensor>& inputs) {
   const int threads = at::get_num_threads();
   std::vector<Run> runs;
   for (int t : {1, 2, 3}) {
@@ -146,13 +140,37 @@ void check_thread_count_invariant(const std::function<torch::Tensor(const std::v
 
 // dropout_add_layer_norm(y, residual) over inputs {y, residual, gamma, beta}
 // of `width`; the module's parameters are the leaves 2 and 3 themselves.
-std::function<torch::Tensor(const std::vector<torch::Tensor>&)> layer_norm_op(double p, std::int64_t width = 40) {
-  return [p, width](const std::vector<torch::Tensor>& in) {
+// Fused, or the reference: the separate ops of BertSelfOutput and BertOutput.
+Op layer_norm_op(double p, std::int64_t width = 40, bool use_fused = true) {
+  return [p, width, use_fused](const std::vector<torch::Tensor>& in) {
     torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({width}).eps(1e-12));
     ln->weight = in[2];
     ln->bias = in[3];
-    return bf::model::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
+    if (!use_fused) return ln->forward(bf::model::dropout(in[0], p, /*training=*/true) + in[1]);
+    return bf::model::fused::dropout_add_layer_norm(in[0], in[1], p, /*training=*/true, ln);
   };
+}
+
+Op layer_norm_reference(double p, std::int64_t width = 40) { return layer_norm_op(p, width, false); }
+
+// BertSelfAttention's plain expression after the scores: scaled and masked
+// in place, softmax, dropout.
+torch::Tensor reference_softmax_dropout(torch::Tensor scores, const torch::Tensor& additive_mask, double p,
+                                        bool training, double scale = 1.0) {
+  scores.mul_(scale).add_(additive_mask.to(scores.scalar_type()));
+  return bf::model::dropout(torch::softmax(scores, -1), p, training);
+}
+
+// BertForPreTraining's plain MLM loss: summed, in fp32.
+torch::Tensor reference_cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat32), labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+}
+
+// `config` with its fused_kernels set.
+bf::model::BertConfig with_fused(bf::model::BertConfig config, bool on) {
+  config.fused_kernels = on;
+  return config;
 }
 
 // A tiny BERT's config (vocabulary 101) and a batch of 3 x 16 ids whose row
@@ -249,17 +267,16 @@ TEST_CASE("every instruction-set level of the fused kernels computes the same bi
     ~Restore() { bf::force_cpu_capability(before); }
   } restore;
   torch::manual_seed(13);
-  using Op = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
   const auto labels = torch::randint(0, 101, {9}, torch::kLong);
   const std::vector<std::pair<Op, std::vector<torch::Tensor>>> cases{
-      {[](const std::vector<torch::Tensor>& in) { return bf::model::gelu(in[0]); }, {torch::randn({1001}) * 3}},
+      {[](const std::vector<torch::Tensor>& in) { return bf::model::fused::gelu(in[0]); }, {torch::randn({1001}) * 3}},
       {layer_norm_op(0.1), {torch::randn({4, 9, 40}), torch::randn({4, 9, 40}), 1 + 0.1 * torch::randn({40}),
                             0.1 * torch::randn({40})}},
       {[](const std::vector<torch::Tensor>& in) {
-         return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), 0.1, true);
+         return bf::model::fused::masked_softmax_dropout(in[0].clone(), in[1].detach(), 0.1, true);
        },
        {torch::randn({3, 2, 19, 19}) * 3, padding_mask(3, 19)}},
-      {[&labels](const std::vector<torch::Tensor>& in) { return bf::model::cross_entropy_sum(in[0], labels).first; },
+      {[&labels](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; },
        {torch::randn({9, 101}) * 4}},
   };
   for (const bool bf16 : {false, true}) {
@@ -289,9 +306,10 @@ TEST_CASE("every instruction-set level of the fused kernels computes the same bi
 TEST_CASE("GELU fused equals torch::gelu, forward and backward", "[model][fused]") {
   torch::manual_seed(4);
   auto x = torch::cat({torch::randn({4001}) * 3, torch::tensor({-40.0f, -9.0f, 0.0f, 9.0f, 40.0f, -3.09375f})});
-  auto f = [](const std::vector<torch::Tensor>& in) { return bf::model::gelu(in[0]); };
+  auto f = [](const std::vector<torch::Tensor>& in) { return bf::model::fused::gelu(in[0]); };
+  auto plain = [](const std::vector<torch::Tensor>& in) { return torch::gelu(in[0]); };
   Run unfused;
-  auto fused = fused_and_unfused(f, {x}, unfused);
+  auto fused = fused_and_reference(f, plain, {x}, unfused);
   check_same_run(fused, unfused, 1e-6, 1e-6);
   check_thread_count_invariant(f, {x});
   SECTION("bf16") {
@@ -301,15 +319,15 @@ TEST_CASE("GELU fused equals torch::gelu, forward and backward", "[model][fused]
     CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
     // Computed in fp32 and rounded once, as the reference is: one bf16 ulp,
     // plus the fused erf's absolute error (6e-7, times |x| / 2) near zero.
-    const auto reference = fp32_reference(f, {xb}, 77, fused);
+    const auto reference = fp32_reference(plain, {xb}, 77, fused);
     check_bf16_ulps(fused.out, reference.out, 1, 3e-6);
     check_grads_against(fused, reference, 1, 1e-6);
     check_thread_count_invariant(f, {xb});
     // bf16 reads GELU from a table of all 65,536 inputs: exactly the fp32
     // kernel's value, rounded once.
     const auto every = torch::arange(65536, torch::kInt).to(torch::kShort).view(torch::kBFloat16);
-    const auto table = bf::model::gelu(every);
-    const auto computed = bf::model::gelu(every.to(torch::kFloat)).to(torch::kBFloat16);
+    const auto table = bf::model::fused::gelu(every);
+    const auto computed = bf::model::fused::gelu(every.to(torch::kFloat)).to(torch::kBFloat16);
     const auto finite = torch::isfinite(computed);
     CHECK(table.masked_select(finite).view(torch::kShort).equal(computed.masked_select(finite).view(torch::kShort)));
     CHECK(torch::isnan(table).equal(torch::isnan(computed)));
@@ -325,7 +343,7 @@ TEST_CASE("dropout + residual + LayerNorm fused equals the separate ops, with th
     INFO("p = " << p);
     const auto g = layer_norm_op(p);
     Run unfused;
-    auto fused = fused_and_unfused(g, inputs, unfused);
+    auto fused = fused_and_reference(g, layer_norm_reference(p), inputs, unfused);
     check_same_run(fused, unfused, 1e-5, 1e-5);
     // The same elements dropped: y's gradient is zero exactly where the unfused one is.
     CHECK(fused.grads[0].eq(0).equal(unfused.grads[0].eq(0)));
@@ -343,7 +361,7 @@ TEST_CASE("fused dropout drops the unfused mask's elements on long rows of odd w
   const std::vector<torch::Tensor> inputs{torch::randn({3, 5, width}), torch::randn({3, 5, width}),
                                           1 + 0.1 * torch::randn({width}), 0.1 * torch::randn({width})};
   Run unfused;
-  auto fused = fused_and_unfused(layer_norm_op(0.3, width), inputs, unfused);
+  auto fused = fused_and_reference(layer_norm_op(0.3, width), layer_norm_reference(0.3, width), inputs, unfused);
   check_same_run(fused, unfused, 1e-5, 1e-5);
   CHECK(fused.grads[0].eq(0).equal(unfused.grads[0].eq(0)));
   CHECK(fused.grads[0].eq(0).any().item<bool>());
@@ -351,7 +369,8 @@ TEST_CASE("fused dropout drops the unfused mask's elements on long rows of odd w
 
 TEST_CASE("linear with its GEMMs split over threads equals torch::linear", "[model][fused]") {
   torch::manual_seed(4);
-  auto f = [](const std::vector<torch::Tensor>& in) { return bf::model::linear(in[0], in[1], in[2]); };
+  auto f = [](const std::vector<torch::Tensor>& in) { return bf::model::fused::linear(in[0], in[1], in[2]); };
+  auto plain = [](const std::vector<torch::Tensor>& in) { return torch::linear(in[0], in[1], in[2]); };
   // More rows than outputs (split by rows), then more outputs than rows
   // (the MLM decoder's case: forward split by columns).
   for (auto shape : {std::vector<std::int64_t>{3, 37, 40, 50}, std::vector<std::int64_t>{2, 5, 16, 300}}) {
@@ -362,7 +381,7 @@ TEST_CASE("linear with its GEMMs split over threads equals torch::linear", "[mod
     const int threads = at::get_num_threads();
     at::set_num_threads(3);  // 3 parts (the test process may start on one thread)
     Run unfused;
-    auto fused = fused_and_unfused(f, inputs, unfused);
+    auto fused = fused_and_reference(f, plain, inputs, unfused);
     check_same_run(fused, unfused, 1e-5, 1e-5);
     // BLAS rounds differently with the split (as OpenBLAS's own threading
     // does above its small sizes), so the same bits hold for the same thread
@@ -386,7 +405,7 @@ TEST_CASE("bf16 autocast linear with a wide weight equals the fp32 product round
   auto f = [](const std::vector<torch::Tensor>& in) {
     at::autocast::set_cpu_enabled(true);
     at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
-    auto y = bf::model::linear(in[0], in[1], in[2]);
+    auto y = bf::model::fused::linear(in[0], in[1], in[2]);
     at::autocast::set_cpu_enabled(false);
     at::autocast::clear_cache();
     return y;
@@ -418,10 +437,13 @@ TEST_CASE("attention mask + softmax + dropout fused equals the separate ops", "[
         INFO("scale " << scale << ", p = " << p << ", training " << training);
         auto f = [p, training, scale](const std::vector<torch::Tensor>& in) {
           // The mask is data, as in the model: no gradient asked of it.
-          return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, training, scale);
+          return bf::model::fused::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, training, scale);
+        };
+        auto plain = [p, training, scale](const std::vector<torch::Tensor>& in) {
+          return reference_softmax_dropout(in[0].clone(), in[1].detach(), p, training, scale);
         };
         Run unfused;
-        auto fused = fused_and_unfused(f, inputs, unfused);
+        auto fused = fused_and_reference(f, plain, inputs, unfused);
         check_same_run(fused, unfused, 1e-5, 1e-6);
         CHECK(fused.out.eq(0).equal(unfused.out.eq(0)));  // padded keys and dropped weights
         if (p == 0.0) check_close(fused.out, torch::softmax(inputs[0] * scale + inputs[1], -1), 1e-5, 1e-6);
@@ -441,27 +463,28 @@ TEST_CASE("attention read in place from the fused Q/K/V output equals the copyin
   for (double p : {0.0, 0.1}) {
     INFO("p = " << p);
     config.attention_probs_dropout_prob = p;
-    // The module's weights come from the seeded generator, the same in both runs.
-    auto f = [&config](const std::vector<torch::Tensor>& in) {
-      bf::model::BertSelfAttention attention(config);
-      attention->train();
-      return attention->forward(in[0], in[1].detach());
+    // The module's weights come from the seeded generator, the same in both
+    // runs; fused_kernels off takes the module's plain LibTorch expressions.
+    auto module_with = [&config](bool use_fused) {
+      return [config = with_fused(config, use_fused)](const std::vector<torch::Tensor>& in) {
+        bf::model::BertSelfAttention attention(config);
+        attention->train();
+        return attention->forward(in[0], in[1].detach());
+      };
     };
     Run unfused;
-    auto fused = fused_and_unfused(f, inputs, unfused);
+    auto fused = fused_and_reference(module_with(true), module_with(false), inputs, unfused);
     // No thread-count check here: the projections' GEMMs are BLAS's, whose
     // bits depend on its threads either way (fused or not).
     check_same_run(fused, unfused, 1e-4, 1e-5);
   }
   SECTION("and the weights' gradients agree") {
-    auto grads = [&](bool fused) {
-      bf::model::set_fused_kernels(fused);
+    auto grads = [&](bool use_fused) {
       torch::manual_seed(21);
-      bf::model::BertSelfAttention attention(config);
+      bf::model::BertSelfAttention attention(with_fused(config, use_fused));
       attention->train();
       auto out = attention->forward(inputs[0], inputs[1]);
       (out * torch::randn(out.sizes())).sum().backward();
-      bf::model::set_fused_kernels(true);
       std::vector<torch::Tensor> g;
       for (const auto& param : attention->parameters()) g.push_back(param.grad().clone());
       return g;
@@ -479,10 +502,9 @@ TEST_CASE("a BERT training step with fused kernels equals one without them", "[m
   const auto data = tiny_batch(2, 10);
   const auto& config = data.config;
   const auto &ids = data.ids, &attention = data.attention;
-  auto step = [&](bool fused) {
-    bf::model::set_fused_kernels(fused);
+  auto step = [&](bool use_fused) {
     torch::manual_seed(9);
-    auto net = bf::model::BertForPreTraining(config);
+    auto net = bf::model::BertForPreTraining(with_fused(config, use_fused));
     bf::model::init_bert_weights(*net, config);
     net->train();  // dropout 0.1 on hidden states and attention
     auto out = net->bert->forward(ids, torch::zeros_like(ids), attention).last_hidden_state;
@@ -490,7 +512,6 @@ TEST_CASE("a BERT training step with fused kernels equals one without them", "[m
     std::vector<torch::Tensor> grads;
     for (const auto& p : net->parameters())
       if (p.grad().defined()) grads.push_back(p.grad().clone());
-    bf::model::set_fused_kernels(true);
     return std::make_pair(out.detach(), grads);
   };
   const auto [out_unfused, grads_unfused] = step(false);
@@ -503,6 +524,80 @@ TEST_CASE("a BERT training step with fused kernels equals one without them", "[m
   }
 }
 
+namespace {
+
+// The forward of every fused op opens a RECORD_FUNCTION named "bf::..."
+// (fused/*.cpp, for profiles): counted here by name while a FusedCalls is
+// alive, through a callback on this thread (backward runs no forward).
+std::map<std::string, int>& fused_call_counts() {
+  static std::map<std::string, int> counts;
+  return counts;
+}
+
+struct FusedCalls {
+  at::CallbackHandle handle;
+  FusedCalls() {
+    fused_call_counts().clear();
+    handle = at::addThreadLocalCallback(
+        at::RecordFunctionCallback([](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+          if (std::strncmp(fn.name(), "bf::", 4) == 0) ++fused_call_counts()[fn.name()];
+          return nullptr;
+        }).scopes({at::RecordScope::FUNCTION}));
+  }
+  ~FusedCalls() { at::removeCallback(handle); }
+  int total() const {
+    int n = 0;
+    for (const auto& [name, count] : fused_call_counts()) n += count;
+    return n;
+  }
+};
+
+}  // namespace
+
+// fused_kernels is the model's only switch: off, every module takes its plain
+// LibTorch expression, in fp32 and under bf16 autocast alike; on, each fused
+// op is reached (which also shows that the counter sees them).
+TEST_CASE("a model built with fused_kernels off calls no fused kernel", "[model][fused]") {
+  const auto data = tiny_batch(1, 9);
+  bf::model::PreTrainingInputs in;
+  in.input_ids = data.ids;
+  in.token_type_ids = torch::zeros_like(data.ids);
+  in.attention_mask = data.attention;
+  in.mlm_labels = torch::full(data.ids.sizes(), -100, torch::kLong);
+  in.mlm_labels.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, 4)}, data.ids.narrow(1, 1, 3));
+  in.next_sentence_label = torch::tensor({0, 1, 0}, torch::kLong);
+  auto step = [&](bool use_fused, bool bf16) {
+    torch::manual_seed(9);
+    auto net = bf::model::BertForPreTraining(with_fused(data.config, use_fused));
+    net->train();
+    FusedCalls calls;
+    at::autocast::set_cpu_enabled(bf16);
+    at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
+    auto out = net->forward(in, false);
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    out.loss.backward();
+    return std::make_pair(fused_call_counts(), calls.total());
+  };
+  for (const bool bf16 : {false, true}) {
+    const auto [names, total] = step(false, bf16);
+    INFO("bf16 " << bf16 << ": " << (names.empty() ? std::string("none") : names.begin()->first) << " called");
+    CHECK(total == 0);
+  }
+  const auto fp32 = step(true, false).first;
+  for (const char* name : {"bf::linear", "bf::qkv_attention", "bf::dropout_add_layer_norm", "bf::gelu",
+                           "bf::cross_entropy_sum"}) {
+    INFO(name);
+    CHECK(fp32.count(name) == 1);
+  }
+  const auto bf16 = step(true, true).first;
+  for (const char* name : {"bf::masked_softmax_dropout", "bf::dropout_add_layer_norm", "bf::gelu",
+                           "bf::cross_entropy_sum"}) {
+    INFO(name << " under bf16 autocast");
+    CHECK(bf16.count(name) == 1);
+  }
+}
+
 TEST_CASE("MLM cross-entropy fused equals LibTorch's, with argmax's count of correct rows", "[model][fused]") {
   torch::manual_seed(6);
   auto logits = torch::randn({9, 101}) * 4;
@@ -510,18 +605,19 @@ TEST_CASE("MLM cross-entropy fused equals LibTorch's, with argmax's count of cor
   auto labels = torch::randint(0, 101, {9}, torch::kLong);
   labels[3] = 0;
   labels[5] = logits[5].argmax().item<std::int64_t>();  // surely right
-  auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::cross_entropy_sum(in[0], labels).first; };
+  auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; };
+  auto plain = [&](const std::vector<torch::Tensor>& in) { return reference_cross_entropy_sum(in[0], labels); };
   Run unfused;
-  auto fused = fused_and_unfused(f, {logits}, unfused);
+  auto fused = fused_and_reference(f, plain, {logits}, unfused);
   check_same_run(fused, unfused, 1e-5, 1e-6);
   const auto expected_right = logits.argmax(-1).eq(labels).sum().item<std::int64_t>();
-  CHECK(bf::model::cross_entropy_sum(logits, labels).second.item<std::int64_t>() == expected_right);
+  CHECK(bf::model::fused::cross_entropy_sum(logits, labels).second.item<std::int64_t>() == expected_right);
   CHECK(expected_right >= 2);
   // A negative label is left out of the loss and gets no gradient.
   auto ignored = labels.clone();
   ignored[0] = -100;
   auto x = logits.clone().requires_grad_();
-  auto [sum, right] = bf::model::cross_entropy_sum(x, ignored);
+  auto [sum, right] = bf::model::fused::cross_entropy_sum(x, ignored);
   sum.backward();
   CHECK(x.grad()[0].abs().sum().item<double>() == 0.0);
   const auto rest = torch::nn::functional::cross_entropy(
@@ -538,17 +634,11 @@ TEST_CASE("fused ops in inference mode equal the unfused ones", "[model][fused]"
   torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({40}).eps(1e-12));
   auto scores = torch::randn({2, 3, 7, 7});
   auto mask = padding_mask(2, 7);
-  auto all = [&] {
-    c10::InferenceMode inference;
-    return std::vector<torch::Tensor>{bf::model::dropout_add_layer_norm(y, r, 0.1, false, ln),
-                                      bf::model::masked_softmax_dropout(scores.clone(), mask, 0.1, false)};
-  };
-  std::vector<torch::Tensor> unfused;
-  {
-    Unfused off;
-    unfused = all();
-  }
-  const auto fused = all();
+  c10::InferenceMode inference;
+  const std::vector<torch::Tensor> unfused{ln->forward(bf::model::dropout(y, 0.1, false) + r),
+                                           reference_softmax_dropout(scores.clone(), mask, 0.1, false)};
+  const std::vector<torch::Tensor> fused{bf::model::fused::dropout_add_layer_norm(y, r, 0.1, false, ln),
+                                         bf::model::fused::masked_softmax_dropout(scores.clone(), mask, 0.1, false)};
   for (std::size_t i = 0; i < fused.size(); ++i) {
     INFO("op " << i);
     check_close(fused[i], unfused[i], 1e-5, 1e-6);
@@ -572,7 +662,7 @@ TEST_CASE("bf16 inputs: fused kernels equal the fp32 ops rounded once and drop t
       const auto fused = run(g, inputs, 77);
       CHECK(fused.out.scalar_type() == torch::kFloat);
       CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
-      const auto reference = fp32_reference(g, inputs, 77, fused);
+      const auto reference = fp32_reference(layer_norm_reference(p), inputs, 77, fused);
       check_close(fused.out, reference.out, 1e-5, 1e-5);
       // LayerNorm's gradient subtracts the row's means: fp32 rounding of
       // those terms (1e-7 of the row's scale; LibTorch's portable and
@@ -589,12 +679,15 @@ TEST_CASE("bf16 inputs: fused kernels equal the fp32 ops rounded once and drop t
     for (double p : {0.0, 0.1}) {
       INFO("p = " << p);
       auto f = [p](const std::vector<torch::Tensor>& in) {
-        return bf::model::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, true);
+        return bf::model::fused::masked_softmax_dropout(in[0].clone(), in[1].detach(), p, true);
+      };
+      auto plain = [p](const std::vector<torch::Tensor>& in) {
+        return reference_softmax_dropout(in[0].clone(), in[1].detach(), p, true);
       };
       const auto fused = run(f, inputs, 77);
       CHECK(fused.out.scalar_type() == torch::kBFloat16);
       CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
-      const auto reference = fp32_reference(f, inputs, 77, fused);
+      const auto reference = fp32_reference(plain, inputs, 77, fused);
       check_bf16_ulps(fused.out, reference.out, 1);
       // The backward reads the probabilities as stored, in bf16 (one
       // rounding, 2^-9 relative), and softmax's gradient subtracts two
@@ -608,14 +701,15 @@ TEST_CASE("bf16 inputs: fused kernels equal the fp32 ops rounded once and drop t
     auto logits = (torch::randn({9, 101}) * 4).to(torch::kBFloat16);
     auto labels = torch::randint(0, 101, {9}, torch::kLong);
     labels[4] = -100;
-    auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::cross_entropy_sum(in[0], labels).first; };
+    auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; };
+    auto plain = [&](const std::vector<torch::Tensor>& in) { return reference_cross_entropy_sum(in[0], labels); };
     const auto fused = run(f, {logits}, 77);
     CHECK(fused.out.scalar_type() == torch::kFloat);
     CHECK(fused.grads[0].scalar_type() == torch::kBFloat16);
-    const auto reference = fp32_reference(f, {logits}, 77, fused);
+    const auto reference = fp32_reference(plain, {logits}, 77, fused);
     check_close(fused.out, reference.out, 1e-5, 1e-5);  // the same bf16 values summed in fp32
     check_grads_against(fused, reference, 1, 0);
-    CHECK(bf::model::cross_entropy_sum(logits, labels).second.item<std::int64_t>() ==
+    CHECK(bf::model::fused::cross_entropy_sum(logits, labels).second.item<std::int64_t>() ==
           logits.argmax(-1).eq(labels).sum().item<std::int64_t>());
   }
 }
@@ -638,9 +732,9 @@ TEST_CASE("a BERT training step under bf16 autocast with fused kernels agrees wi
   in.mlm_labels.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, 4)}, ids.narrow(1, 1, 3));
   in.next_sentence_label = torch::tensor({0, 1, 0}, torch::kLong);
   auto step = [&](bool bf16) {
-    bf::model::set_fused_kernels(bf16);  // the reference: LibTorch's fp32 ops
     torch::manual_seed(9);
-    auto net = bf::model::BertForPreTraining(config);
+    // The reference: the modules' plain LibTorch expressions in fp32.
+    auto net = bf::model::BertForPreTraining(with_fused(config, bf16));
     bf::model::init_bert_weights(*net, config);
     net->train();
     at::autocast::set_cpu_enabled(bf16);
@@ -655,7 +749,6 @@ TEST_CASE("a BERT training step under bf16 autocast with fused kernels agrees wi
     for (const auto& p : net->named_parameters())
       if (p.value().grad().defined() && p.key().find("key.bias") == std::string::npos)
         grads.push_back(p.value().grad().clone());
-    bf::model::set_fused_kernels(true);
     return std::make_pair(out.loss.detach(), grads);
   };
   const auto [loss_fp32, grads_fp32] = step(false);

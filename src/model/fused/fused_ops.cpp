@@ -6,16 +6,15 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "model/dropout.h"
 #include "model/fused/kernels.h"
 #include "model/fused/op_support.h"
 
-namespace bf::model {
+namespace bf::model::fused {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-using namespace fused::support;
+using namespace support;
 
 struct DropoutAddLayerNorm : torch::autograd::Function<DropoutAddLayerNorm> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& y, const torch::Tensor& residual,
@@ -222,48 +221,45 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
 
 }  // namespace
 
-torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
-                                     torch::nn::LayerNorm& layer_norm) {
-  const auto& gamma = layer_norm->weight;
-  const auto& beta = layer_norm->bias;
+bool supports_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, const torch::nn::LayerNorm& ln) {
   // y may be bf16 (autocast); the residual stream and the LayerNorm's
   // parameters are fp32.
-  const bool fits = p < 1.0 && y.sizes() == residual.sizes() && gamma.dim() == 1 && y.size(-1) == gamma.size(0) &&
-                    residual.scalar_type() == torch::kFloat && gamma.scalar_type() == torch::kFloat &&
-                    beta.scalar_type() == torch::kFloat;
-  if (!fits || !fusable({&y, &residual, &gamma, &beta}))
-    return layer_norm->forward(bf::model::dropout(y, p, training) + residual);
+  auto cpu_fp32 = [](const torch::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == torch::kFloat; };
+  return supports(y) && cpu_fp32(residual) && cpu_fp32(ln->weight) && cpu_fp32(ln->bias);
+}
+
+torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor& residual, double p, bool training,
+                                     const torch::nn::LayerNorm& layer_norm) {
+  const auto& gamma = layer_norm->weight;
+  const auto& beta = layer_norm->bias;
+  TORCH_CHECK(supports_layer_norm(y, residual, layer_norm), "fused::dropout_add_layer_norm: unsupported tensors");
+  TORCH_CHECK(p >= 0.0 && p < 1.0 && y.sizes() == residual.sizes() && gamma.dim() == 1 &&
+                  y.size(-1) == gamma.size(0),
+              "fused::dropout_add_layer_norm: y and residual must have one shape ending in the LayerNorm's size");
   return DropoutAddLayerNorm::apply(y, residual, gamma, beta, p, training, layer_norm->options.eps(),
                                     wants_grad({&y, &residual, &gamma, &beta}));
 }
 
 torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
                                      bool training, double scale) {
-  const bool fits = p < 1.0 && scores.dim() == 4 && additive_mask.numel() == scores.size(0) * scores.size(3);
-  if (!fits || !fusable({&scores, &additive_mask})) {
-    // In place: no second [B, heads, S, S] tensor (the mask broadcasts).
-    if (scale != 1.0) scores.mul_(scale);
-    auto masked = scores.add_(additive_mask.to(scores.scalar_type()));
-    return bf::model::dropout(torch::softmax(masked, -1), p, training);
-  }
+  TORCH_CHECK(supports(scores) && additive_mask.device().is_cpu(), "fused::masked_softmax_dropout: unsupported tensors");
+  TORCH_CHECK(p >= 0.0 && p < 1.0 && scores.dim() == 4 && additive_mask.numel() == scores.size(0) * scores.size(3),
+              "fused::masked_softmax_dropout: scores must be [B, heads, S, S] and the mask [B, 1, 1, S]");
   return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training, scale);
 }
 
 torch::Tensor gelu(const torch::Tensor& x) {
-  if (!fusable({&x})) return torch::gelu(x);
+  TORCH_CHECK(supports(x), "fused::gelu: unsupported tensor");
   return Gelu::apply(x);
 }
 
 std::pair<torch::Tensor, torch::Tensor> cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& labels) {
-  const bool fits = logits.dim() == 2 && labels.dim() == 1 && labels.scalar_type() == torch::kLong &&
-                    labels.size(0) == logits.size(0) && labels.device().is_cpu();
-  if (!fits || !fusable({&logits})) {
-    auto sum = torch::nn::functional::cross_entropy(
-        logits.to(torch::kFloat32), labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-    return {sum, logits.detach().argmax(-1).eq(labels).sum()};
-  }
+  TORCH_CHECK(supports(logits) && labels.device().is_cpu() && labels.scalar_type() == torch::kLong,
+              "fused::cross_entropy_sum: unsupported tensors");
+  TORCH_CHECK(logits.dim() == 2 && labels.dim() == 1 && labels.size(0) == logits.size(0),
+              "fused::cross_entropy_sum: logits must be [M, V] and labels [M]");
   auto out = CrossEntropySum::apply(logits, labels);
   return {out[0], out[1]};
 }
 
-}  // namespace bf::model
+}  // namespace bf::model::fused

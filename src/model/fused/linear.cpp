@@ -20,12 +20,12 @@
 #include "model/fused/fused_ops.h"
 #include "model/fused/op_support.h"
 
-namespace bf::model {
+namespace bf::model::fused {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-using namespace fused::support;
+using namespace support;
 
 // f(begin, end) over about equal parts of [0, n), one per thread, none
 // smaller than `min_part` rows (tiny layers stay one call).
@@ -142,6 +142,12 @@ torch::Tensor over_rows(const torch::Tensor& x, std::int64_t out, const F& f) {
   return f(x.reshape({-1, x.size(-1)})).view(sizes);
 }
 
+// t as CPU autocast hands it to a low-precision op: cast to autocast's CPU
+// dtype, the cast of a leaf weight cached for the step.
+torch::Tensor autocast_cpu_cast(const torch::Tensor& t) {
+  return at::autocast::cached_cast(at::autocast::get_autocast_cpu_dtype(), t, c10::DeviceType::CPU);
+}
+
 torch::Tensor autocast_wide_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   auto xb = autocast_cpu_cast(x), wb = autocast_cpu_cast(weight), bb = autocast_cpu_cast(bias);
   // Autocast off inside: the function's own ops are already in bf16.
@@ -152,27 +158,28 @@ torch::Tensor autocast_wide_linear(const torch::Tensor& x, const torch::Tensor& 
   return over_rows(xb, weight.size(0), [&](const torch::Tensor& flat) { return WideWeightLinear::apply(flat, wb, bb); });
 }
 
+bool cpu_fp32(const torch::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == torch::kFloat; }
+
 }  // namespace
 
-torch::Tensor autocast_cpu_cast(const torch::Tensor& t) {
-  return at::autocast::cached_cast(at::autocast::get_autocast_cpu_dtype(), t, c10::DeviceType::CPU);
+bool supports_linear(const torch::Tensor& x, const torch::Tensor& weight) {
+  // BLAS takes no empty matrices (an MLM batch may predict no position).
+  if (!x.device().is_cpu() || !weight.device().is_cpu() || x.numel() == 0) return false;
+  if (at::autocast::is_cpu_enabled())
+    return at::autocast::get_autocast_cpu_dtype() == torch::kBFloat16 && weight.size(0) > WideWeightLinear::kBlockRows;
+  return cpu_fp32(x) && cpu_fp32(weight);
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const bool fits = x.dim() >= 2 && weight.dim() == 2 && bias.defined() && x.size(-1) == weight.size(1) &&
-                    bias.numel() == weight.size(0) && x.numel() > 0 && fusable({&x, &weight, &bias});
-  if (fits && at::autocast::is_cpu_enabled()) {
-    if (at::autocast::get_autocast_cpu_dtype() == torch::kBFloat16 && weight.size(0) > WideWeightLinear::kBlockRows)
-      return autocast_wide_linear(x, weight, bias);
-    return torch::linear(x, weight, bias);  // LibTorch's autocast casts, then its GEMMs
-  }
-  // The split GEMMs: fp32 CPU outside autocast only.
-  const bool fp32 = x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
-                    bias.scalar_type() == torch::kFloat;
-  if (!fits || !fp32) return torch::linear(x, weight, bias);
+  TORCH_CHECK(supports_linear(x, weight) && bias.defined() && bias.device().is_cpu(),
+              "fused::linear: unsupported tensors (a bias is required)");
+  TORCH_CHECK(x.dim() >= 2 && weight.dim() == 2 && x.size(-1) == weight.size(1) && bias.numel() == weight.size(0),
+              "fused::linear: x [..., K], weight [N, K] and bias [N] expected");
+  if (at::autocast::is_cpu_enabled()) return autocast_wide_linear(x, weight, bias);
+  TORCH_CHECK(cpu_fp32(bias), "fused::linear: the bias must be fp32 as x and weight are");
   return over_rows(x, weight.size(0), [&](const torch::Tensor& flat) {
     return SplitLinear::apply(flat, weight, bias, wants_grad({&x, &weight, &bias}));
   });
 }
 
-}  // namespace bf::model
+}  // namespace bf::model::fused

@@ -2,31 +2,18 @@
 
 #include <ATen/Parallel.h>
 
-#include <atomic>
 #include <mutex>
 #include <set>
 
 #include "model/fused/fused_ops.h"
 
-namespace bf::model {
-namespace {
-std::atomic<bool> fused_on{true};
-}  // namespace
+namespace bf::model::fused {
 
-void set_fused_kernels(bool on) { fused_on.store(on); }
-
-namespace fused::support {
-
-bool fused_enabled() { return fused_on.load(std::memory_order_relaxed); }
-
-bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
-  if (!fused_enabled()) return false;
-  for (const auto* t : tensors)
-    if (!t->defined() || !t->device().is_cpu() ||
-        (t->scalar_type() != torch::kFloat && t->scalar_type() != torch::kBFloat16))
-      return false;
-  return true;
+bool supports(const torch::Tensor& t) {
+  return t.defined() && t.device().is_cpu() && (t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kBFloat16);
 }
+
+namespace support {
 
 bool wants_grad(std::initializer_list<const torch::Tensor*> inputs) {
   if (!torch::GradMode::is_enabled()) return false;
@@ -62,5 +49,5 @@ DropoutDraw load_draw(torch::autograd::AutogradContext* ctx) {
   return d;
 }
 
-}  // namespace fused::support
-}  // namespace bf::model
+}  // namespace support
+}  // namespace bf::model::fused

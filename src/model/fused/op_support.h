@@ -1,6 +1,6 @@
 #pragma once
-// What the fused autograd functions share (fused_ops.cpp,
-// qkv_attention.cpp): when to fuse, typed element pointers, the dropout draw
+// What the fused autograd functions share (fused_ops.cpp, linear.cpp,
+// qkv_attention.cpp): typed element pointers, thread splits, the dropout draw
 // carried from forward to backward.
 #include <torch/torch.h>
 
@@ -10,13 +10,6 @@
 #include "model/fused/kernels.h"
 
 namespace bf::model::fused::support {
-
-// set_fused_kernels' switch (default on).
-bool fused_enabled();
-
-// Fused on the CPU for fp32 and bf16 tensors (bf16 under autocast: GEMM
-// outputs); anything else takes LibTorch's ops.
-bool fusable(std::initializer_list<const torch::Tensor*> tensors);
 
 inline bool is_bf16(const torch::Tensor& t) { return t.scalar_type() == torch::kBFloat16; }
 

@@ -13,12 +13,12 @@
 #include "model/fused/kernels.h"
 #include "model/fused/op_support.h"
 
-namespace bf::model {
+namespace bf::model::fused {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-using namespace fused::support;
+using namespace support;
 
 // The shapes of one call: qkv [batch, seq, 3 * hidden], hidden = heads * head_dim.
 struct Dims {
@@ -106,13 +106,18 @@ struct QkvAttention : torch::autograd::Function<QkvAttention> {
 
 }  // namespace
 
+bool supports_qkv_attention(const torch::Tensor& qkv) {
+  return qkv.device().is_cpu() && qkv.scalar_type() == torch::kFloat;
+}
+
 torch::Tensor qkv_attention(const torch::Tensor& qkv, const torch::Tensor& additive_mask, std::int64_t heads,
                             double p, bool training) {
-  const bool fits = p < 1.0 && heads > 0 && qkv.dim() == 3 && qkv.size(2) % (3 * heads) == 0 &&
-                    qkv.scalar_type() == torch::kFloat && additive_mask.numel() == qkv.size(0) * qkv.size(1) &&
-                    fusable({&qkv, &additive_mask});
-  if (!fits) return {};
+  TORCH_CHECK(supports_qkv_attention(qkv) && additive_mask.device().is_cpu(),
+              "fused::qkv_attention: unsupported tensors");
+  TORCH_CHECK(p >= 0.0 && p < 1.0 && heads > 0 && qkv.dim() == 3 && qkv.size(2) % (3 * heads) == 0 &&
+                  additive_mask.numel() == qkv.size(0) * qkv.size(1),
+              "fused::qkv_attention: qkv must be [B, S, 3H] with H divisible by heads, the mask [B, 1, 1, S]");
   return QkvAttention::apply(qkv, additive_mask, heads, p, training, wants_grad({&qkv}));
 }
 
-}  // namespace bf::model
+}  // namespace bf::model::fused
