@@ -8,9 +8,9 @@
 #include <fstream>
 #include <numeric>
 
+#include "bench/flops.h"
 #include "bench/measure.h"
 #include "model/bert_for_sequence_classification.h"
-#include "model/flops.h"
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "train/optimizer.h"
@@ -163,7 +163,7 @@ void run_infer_bench(const InferBenchOptions& o) {
       tokens += static_cast<double>(b.input_ids.numel());
       squares += static_cast<double>(b.input_ids.size(0)) * width * width;
     }
-    const double gflop = model::encoder_forward_flops(config, tokens, squares) * (o.train ? 3 : 1) / 1e9;
+    const double gflop = encoder_forward_flops(config, tokens, squares) * (o.train ? 3 : 1) / 1e9;
     const std::string name = dynamic ? "dynamic padding" : "padded to " + std::to_string(o.pad_to);
     std::printf("  %-16s %8.1f sequences/s  (%.3f s per pass; %.1f GFLOP/s on the padded tokens)\n", name.c_str(),
                 result.sequences_per_s, result.seconds, gflop / result.seconds);

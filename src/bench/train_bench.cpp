@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include "bench/flops.h"
 #include "bench/measure.h"
 #include "model/bert_for_pretraining.h"
-#include "model/flops.h"
 #include "model/init_weights.h"
 #include "train/grad_clip.h"
 #include "train/optimizer.h"
@@ -154,9 +154,9 @@ void run_train_bench(const TrainBenchOptions& o) {
   const double step_s = median(times.total);
   const double tokens = static_cast<double>(o.batch * o.seq);
   const double predicted = o.all_positions ? tokens : labelled;
-  const auto flops = model::pretraining_step_flops(config, o.batch, o.seq, predicted);
-  const auto peer_flops = model::pretraining_step_flops(config, o.batch, o.seq, tokens);
-  const auto useful_flops = model::pretraining_step_flops(config, o.batch, o.seq, labelled);
+  const auto flops = pretraining_step_flops(config, o.batch, o.seq, predicted);
+  const auto peer_flops = pretraining_step_flops(config, o.batch, o.seq, tokens);
+  const auto useful_flops = pretraining_step_flops(config, o.batch, o.seq, labelled);
   const double achieved = flops.total() / step_s / 1e9;
 
   std::printf("  GEMM peak (2048^2 mm, median of %zu sampled before and between the steps): fp32 %.1f GFLOP/s "

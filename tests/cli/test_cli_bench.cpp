@@ -4,8 +4,8 @@
 
 #include "../support/shared_data.h"
 #include "../support/cli_runner.h"
+#include "bench/flops.h"
 #include "model/bert_config.h"
-#include "model/flops.h"
 #include "util/fs.h"
 
 using namespace bf;
@@ -29,8 +29,8 @@ TEST_CASE("bench train prints the step figures and writes them as JSON", "[cli][
   CHECK(j["minor_faults_per_step"].get<double>() <= j["minor_faults_total"].get<double>());
   // 2 x 16 tokens, 13 non-special positions per row, 15 % of them (2) labelled.
   const auto c = model::BertConfig::preset("tiny");
-  CHECK(j["step_gflop"].get<double>() == Approx(model::pretraining_step_flops(c, 2, 16, 4).total() / 1e9));
-  CHECK(j["peer_step_gflop"].get<double>() == Approx(model::pretraining_step_flops(c, 2, 16, 32).total() / 1e9));
+  CHECK(j["step_gflop"].get<double>() == Approx(bench::pretraining_step_flops(c, 2, 16, 4).total() / 1e9));
+  CHECK(j["peer_step_gflop"].get<double>() == Approx(bench::pretraining_step_flops(c, 2, 16, 32).total() / 1e9));
 }
 
 TEST_CASE("bench infer compares dynamic padding with fixed padding", "[cli][bench]") {

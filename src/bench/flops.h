@@ -7,7 +7,7 @@
 
 #include "model/bert_config.h"
 
-namespace bf::model {
+namespace bf::bench {
 
 struct StepFlops {
   double encoder_linears = 0;  // 6 L (4H^2 + 2HI) T
@@ -20,11 +20,11 @@ struct StepFlops {
 // `predicted_positions` is how many rows the MLM head runs on: B*S when it
 // runs at every position (the peer), the labelled ones when only those.
 // `training` false gives the forward alone (a third).
-StepFlops pretraining_step_flops(const BertConfig& c, std::int64_t batch, std::int64_t seq,
+StepFlops pretraining_step_flops(const model::BertConfig& c, std::int64_t batch, std::int64_t seq,
                                  double predicted_positions, bool training = true);
 
 // Encoder-only FLOPs of a classifier forward over the given token count with
 // per-sequence attention cost sum(S_i^2) (dynamic padding makes it ragged).
-double encoder_forward_flops(const BertConfig& c, double tokens, double sum_seq_squared);
+double encoder_forward_flops(const model::BertConfig& c, double tokens, double sum_seq_squared);
 
-}  // namespace bf::model
+}  // namespace bf::bench

@@ -1,8 +1,8 @@
-#include "model/flops.h"
+#include "bench/flops.h"
 
-namespace bf::model {
+namespace bf::bench {
 
-StepFlops pretraining_step_flops(const BertConfig& c, std::int64_t batch, std::int64_t seq,
+StepFlops pretraining_step_flops(const model::BertConfig& c, std::int64_t batch, std::int64_t seq,
                                  double predicted_positions, bool training) {
   const double L = static_cast<double>(c.num_hidden_layers);
   const double H = static_cast<double>(c.hidden_size);
@@ -21,11 +21,11 @@ StepFlops pretraining_step_flops(const BertConfig& c, std::int64_t batch, std::i
   return f;
 }
 
-double encoder_forward_flops(const BertConfig& c, double tokens, double sum_seq_squared) {
+double encoder_forward_flops(const model::BertConfig& c, double tokens, double sum_seq_squared) {
   const double L = static_cast<double>(c.num_hidden_layers);
   const double H = static_cast<double>(c.hidden_size);
   const double I = static_cast<double>(c.intermediate_size);
   return 2 * L * (4 * H * H + 2 * H * I) * tokens + 4 * L * H * sum_seq_squared;
 }
 
-}  // namespace bf::model
+}  // namespace bf::bench
