@@ -21,9 +21,12 @@ namespace {
 constexpr double kOutAtol = 1e-5, kOutRtol = 1e-4;
 constexpr double kGradAtol = 1e-6, kGradRtol = 1e-3;
 
-model::BertForPreTraining load_pretrain(const std::string& weights_name) {
+// fused_kernels off: every module's plain LibTorch expression, which must be
+// HF's maths as much as the fused kernels are.
+model::BertForPreTraining load_pretrain(const std::string& weights_name, bool fused_kernels = true) {
   const auto dir = test::shared_path("reference/tiny-pretrain");
   auto config = io::load_model_config(dir);
+  config.fused_kernels = fused_kernels;
   model::BertForPreTraining net(config);
   auto report = io::load_weights(*net, dir + "/" + weights_name);
   INFO(report.summary());
@@ -50,8 +53,11 @@ void check_pretrain_outputs(model::BertForPreTraining& net) {
 }  // namespace
 
 TEST_CASE("BertForPreTraining matches HF outputs and losses", "[model][reference]") {
-  auto net = load_pretrain("model.safetensors");
-  check_pretrain_outputs(net);
+  for (const bool fused : {true, false}) {
+    INFO("fused_kernels " << fused);
+    auto net = load_pretrain("model.safetensors", fused);
+    check_pretrain_outputs(net);
+  }
 }
 
 TEST_CASE("legacy gamma/beta names load to the same model", "[model][reference]") {
@@ -100,21 +106,24 @@ TEST_CASE("sparse MLM logits equal the dense ones at labelled positions", "[mode
 }
 
 TEST_CASE("BertForPreTraining gradients match HF", "[model][reference]") {
-  auto net = load_pretrain("model.safetensors");
-  auto out = net->forward(test::reference_pretrain_inputs(), false);
-  out.loss.backward();
-  io::SafetensorsReader grads(test::shared_path("reference/tiny-pretrain/grads.safetensors"));
-  std::size_t checked = 0;
-  for (const auto& item : net->named_parameters()) {
-    INFO(item.key());
-    REQUIRE(grads.contains(item.key()));
-    REQUIRE(item.value().grad().defined());
-    // The tied table's sparse lookup part was added into the decoder's dense part.
-    CHECK(item.value().grad().layout() == torch::kStrided);
-    test::require_close(item.value().grad(), grads.load(item.key()), kGradAtol, kGradRtol, item.key());
-    ++checked;
+  for (const bool fused : {true, false}) {
+    INFO("fused_kernels " << fused);
+    auto net = load_pretrain("model.safetensors", fused);
+    auto out = net->forward(test::reference_pretrain_inputs(), false);
+    out.loss.backward();
+    io::SafetensorsReader grads(test::shared_path("reference/tiny-pretrain/grads.safetensors"));
+    std::size_t checked = 0;
+    for (const auto& item : net->named_parameters()) {
+      INFO(item.key());
+      REQUIRE(grads.contains(item.key()));
+      REQUIRE(item.value().grad().defined());
+      // The tied table's sparse lookup part was added into the decoder's dense part.
+      CHECK(item.value().grad().layout() == torch::kStrided);
+      test::require_close(item.value().grad(), grads.load(item.key()), kGradAtol, kGradRtol, item.key());
+      ++checked;
+    }
+    REQUIRE(checked == grads.entries().size());
   }
-  REQUIRE(checked == grads.entries().size());
 }
 
 // What BertForPreTraining relies on (embeddings.h): with a dense use of the
