@@ -276,7 +276,9 @@ TEST_CASE("every instruction-set level of the fused kernels computes the same bi
          return bf::model::fused::masked_softmax_dropout(in[0].clone(), in[1].detach(), 0.1, true);
        },
        {torch::randn({3, 2, 19, 19}) * 3, padding_mask(3, 19)}},
-      {[&labels](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; },
+      {[&labels](const std::vector<torch::Tensor>& in) {
+         return bf::model::fused::cross_entropy_sum(in[0], labels).first;
+       },
        {torch::randn({9, 101}) * 4}},
   };
   for (const bool bf16 : {false, true}) {
@@ -605,7 +607,9 @@ TEST_CASE("MLM cross-entropy fused equals LibTorch's, with argmax's count of cor
   auto labels = torch::randint(0, 101, {9}, torch::kLong);
   labels[3] = 0;
   labels[5] = logits[5].argmax().item<std::int64_t>();  // surely right
-  auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; };
+  auto f = [&](const std::vector<torch::Tensor>& in) {
+    return bf::model::fused::cross_entropy_sum(in[0], labels).first;
+  };
   auto plain = [&](const std::vector<torch::Tensor>& in) { return reference_cross_entropy_sum(in[0], labels); };
   Run unfused;
   auto fused = fused_and_reference(f, plain, {logits}, unfused);
@@ -701,7 +705,9 @@ TEST_CASE("bf16 inputs: fused kernels equal the fp32 ops rounded once and drop t
     auto logits = (torch::randn({9, 101}) * 4).to(torch::kBFloat16);
     auto labels = torch::randint(0, 101, {9}, torch::kLong);
     labels[4] = -100;
-    auto f = [&](const std::vector<torch::Tensor>& in) { return bf::model::fused::cross_entropy_sum(in[0], labels).first; };
+    auto f = [&](const std::vector<torch::Tensor>& in) {
+      return bf::model::fused::cross_entropy_sum(in[0], labels).first;
+    };
     auto plain = [&](const std::vector<torch::Tensor>& in) { return reference_cross_entropy_sum(in[0], labels); };
     const auto fused = run(f, {logits}, 77);
     CHECK(fused.out.scalar_type() == torch::kFloat);

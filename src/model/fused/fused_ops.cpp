@@ -242,7 +242,8 @@ torch::Tensor dropout_add_layer_norm(const torch::Tensor& y, const torch::Tensor
 
 torch::Tensor masked_softmax_dropout(const torch::Tensor& scores, const torch::Tensor& additive_mask, double p,
                                      bool training, double scale) {
-  TORCH_CHECK(supports(scores) && additive_mask.device().is_cpu(), "fused::masked_softmax_dropout: unsupported tensors");
+  TORCH_CHECK(supports(scores) && additive_mask.device().is_cpu(),
+              "fused::masked_softmax_dropout: unsupported tensors");
   TORCH_CHECK(p >= 0.0 && p < 1.0 && scores.dim() == 4 && additive_mask.numel() == scores.size(0) * scores.size(3),
               "fused::masked_softmax_dropout: scores must be [B, heads, S, S] and the mask [B, 1, 1, S]");
   return MaskedSoftmaxDropout::apply(scores, additive_mask, p, training, scale);

@@ -10,7 +10,8 @@
 namespace bf::model::fused {
 
 bool supports(const torch::Tensor& t) {
-  return t.defined() && t.device().is_cpu() && (t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kBFloat16);
+  return t.defined() && t.device().is_cpu() &&
+         (t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kBFloat16);
 }
 
 namespace support {
