@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "data/icu_cjk_dictionary.h"
 #include "tokenizer/unicode.h"
 #include "util/error.h"
 
@@ -15,8 +16,21 @@ namespace {
 namespace unicode = tok::unicode;
 
 // One codepoint at p; a byte that is not UTF-8 reads as itself (never CJK), so
-// the walk always advances.
-int next_codepoint(const char* p, const char* end, char32_t* cp) {
+// the walk always advances. ASCII and three-byte characters (all of BMP Han)
+// are decoded here, the rest by utf8proc.
+inline int next_codepoint(const char* p, const char* end, char32_t* cp) {
+  const auto b = static_cast<unsigned char>(p[0]);
+  if (b < 0x80) {
+    *cp = b;
+    return 1;
+  }
+  if ((b & 0xF0) == 0xE0 && end - p >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+    const char32_t c = (char32_t{b & 0x0Fu} << 12) | (char32_t(p[1] & 0x3F) << 6) | char32_t(p[2] & 0x3F);
+    if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+      *cp = c;
+      return 3;
+    }
+  }
   const int n = unicode::decode_utf8(p, end, cp);
   if (n > 0) return n;
   *cp = static_cast<unsigned char>(*p);
@@ -53,10 +67,14 @@ SegmentationMode parse_segmentation_mode(const std::string& name) {
 
 WordSegmenter::WordSegmenter(SegmentationMode mode, std::shared_ptr<const UserLexicon> lexicon)
     : mode_(mode), lexicon_(std::move(lexicon)) {
-  if (mode_ == SegmentationMode::kIcu) icu_ = std::make_unique<Icu>();
+  if (mode_ == SegmentationMode::kIcu) {
+    icu_ = std::make_unique<Icu>();
+    dictionary_ = IcuCjkDictionary::get();
+  }
 }
 
-WordSegmenter::WordSegmenter(const WordSegmenter& other) : mode_(other.mode_), lexicon_(other.lexicon_) {
+WordSegmenter::WordSegmenter(const WordSegmenter& other)
+    : mode_(other.mode_), lexicon_(other.lexicon_), dictionary_(other.dictionary_) {
   if (other.icu_) icu_ = std::make_unique<Icu>(*other.icu_);
 }
 
@@ -128,7 +146,10 @@ void WordSegmenter::split_with_icu(std::string_view sentence, SegmentedSentence&
       ++last;
       run_end += out.cjk[last] < 0x10000 ? 3 : 4;
     }
-    if (last > run) {
+    const std::size_t length = last - run + 1;
+    if (length > 1 && dictionary_ && dictionary_->segment(out.cjk.data() + run, length, run_starts_)) {
+      for (std::size_t k = 1; k < length; ++k) out.continues[run + k] = !run_starts_[k];
+    } else if (length > 1) {
       const std::uint32_t run_begin = cjk_offsets_[run];
       UErrorCode status = U_ZERO_ERROR;
       icu_->text = utext_openUTF8(icu_->text, begin + run_begin, run_end - run_begin, &status);

@@ -4,8 +4,9 @@
 // text: does it continue the word of what comes before it? Alignment
 // (word_alignment.h) turns the flags into the pieces' word starts; the ids
 // never change.
-//   icu           ICU's dictionary word break iterator (locale "zh"), run over
-//                 each maximal run of two or more CJK characters only.
+//   icu           ICU's dictionary word breaks (locale "zh") of each maximal
+//                 run of two or more CJK characters (icu_cjk_dictionary.h
+//                 computes them for runs of BMP Han, the iterator the rest).
 //   pretokenized  the text already holds words separated by spaces (jieba,
 //                 LTP, pkuseg, ...): whitespace between two CJK characters is
 //                 a word boundary and is removed; other whitespace stays text.
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/icu_cjk_dictionary.h"
 #include "data/user_lexicon.h"
 
 namespace bf::data {
@@ -49,10 +51,12 @@ class WordSegmenter {
   SegmentationMode mode_;
   std::shared_ptr<const UserLexicon> lexicon_;
   std::unique_ptr<Icu> icu_;
+  const IcuCjkDictionary* dictionary_ = nullptr;  // the fast path for runs of BMP Han characters
   // Per-sentence scratch, kept to avoid allocations.
   std::vector<std::uint32_t> cjk_offsets_;  // byte offset of each CJK character in the text
   std::u32string codepoints_;
   std::vector<std::int32_t> cjk_index_;     // per codepoint: its index among the CJK characters, or -1
+  std::vector<std::uint8_t> run_starts_;
 };
 
 // "icu" / "pretokenized" (the config's names).

@@ -14,6 +14,7 @@
 
 #include "data/corpus_builder.h"
 #include "data/corpus_reader.h"
+#include "data/icu_cjk_dictionary.h"
 #include "data/manifest.h"
 #include "data/token_corpus.h"
 #include "data/word_alignment.h"
@@ -242,6 +243,39 @@ TEST_CASE("segmentation: ICU splits modern Chinese into dictionary words", "[seg
   CHECK(lone.continues == std::vector<std::uint8_t>{0});
 }
 
+TEST_CASE("segmentation: the dictionary path gives ICU's iterator's words, on classical and modern text",
+          "[segmentation]") {
+  const IcuCjkDictionary* dictionary = IcuCjkDictionary::get();
+  INFO("ICU's cjdict could not be read, or its words differ from the iterator's: icu segmentation is slow");
+  REQUIRE(dictionary != nullptr);
+  const std::string text =
+      test::document_slice(test::shared_path("data/zh_four_classics/four_classics_clean.txt"), 7, 300000) +
+      cmrc_paragraphs(300);
+  std::int64_t runs = 0;
+  std::vector<std::uint8_t> starts;
+  for (const std::u32string& run : [&] {
+         std::vector<std::u32string> out(1);
+         for (char32_t cp : codepoints(text)) {
+           if (bf::tok::unicode::is_cjk(cp)) {
+             out.back().push_back(cp);
+           } else if (!out.back().empty()) {
+             out.emplace_back();
+           }
+         }
+         return out;
+       }()) {
+    if (run.size() < 2 || !dictionary->segment(run.data(), run.size(), starts)) continue;
+    ++runs;
+    std::vector<std::uint8_t> expected = independent_icu_continues(utf8(run));
+    for (auto& flag : expected) flag = !flag;
+    REQUIRE(starts == expected);
+  }
+  CHECK(runs > 20000);
+  // Characters NFKC changes (compatibility ideographs) and supplementary ones go to the iterator.
+  CHECK_FALSE(dictionary->segment(U"北京豈", 3, starts));
+  CHECK_FALSE(dictionary->segment(U"北京𠀀", 3, starts));
+}
+
 TEST_CASE("segmentation: pretokenized removes whitespace between CJK characters only", "[segmentation]") {
   const auto s = segment(SegmentationMode::kPretokenized, "我们  在 北京大学 , 用 iPhone 手机\u3000学习 ok ");
   CHECK(s.text == "我们在北京大学 , 用 iPhone 手机学习 ok ");
@@ -415,7 +449,7 @@ TEST_CASE("segmentation: an icu build keeps every multi-character word one group
   const auto icu_shards = read_train(dir + "/icu");
   REQUIRE(icu_shards.size() == plain_shards.size());
   std::size_t next = 0;
-  std::int64_t words_checked = 0, sentences_skipped = 0;
+  std::int64_t words_checked = 0, sentences_skipped = 0, starts_differing = 0;
   for (const auto& sentence : sentences) {
     const auto plain_encoding = chinese_wordpiece().encode(sentence);
     if (plain_encoding.ids.empty()) continue;
@@ -448,6 +482,8 @@ TEST_CASE("segmentation: an icu build keeps every multi-character word one group
       continue;
     }
     for (std::size_t k = 0; k < continues.size(); ++k) {
+      // Every CJK piece starts a word exactly where ICU's iterator starts one.
+      if (got.starts[piece_of_cjk[k]] != !continues[k]) ++starts_differing;
       if (continues[k]) continue;
       std::size_t end = k + 1;
       while (end < continues.size() && continues[end]) ++end;
@@ -462,6 +498,7 @@ TEST_CASE("segmentation: an icu build keeps every multi-character word one group
     }
   }
   CHECK(next == icu_shards.size());
+  CHECK(starts_differing == 0);
   CHECK(words_checked > 10000);
   CHECK(sentences_skipped < static_cast<std::int64_t>(sentences.size()) / 10);
   CHECK(counters["unaligned_sentences"].get<std::int64_t>() < static_cast<std::int64_t>(sentences.size()) / 100);
