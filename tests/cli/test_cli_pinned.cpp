@@ -44,14 +44,14 @@ const std::map<std::string, std::string> kPinned = {
     {"cls_pred.jsonl", "042e6cc20264635a"},
     {"cls_pred.tsv", "571812cc83be549b"},
     {"cls_text.tsv", "2f6f6ef29eeb65a7"},
-    {"embed_cls.safetensors", "02c48547a84e7418"},
-    {"embed_layer1.safetensors", "e042929f6f44096e"},
+    {"embed_cls.safetensors", "69c55b31da8beee7"},
+    {"embed_layer1.safetensors", "2da3d0af3b9c6173"},
     {"embed_layers.jsonl", "42ad8c9c60b42baa"},
     {"embed_mean.jsonl", "b5c1487384f94f44"},
-    {"embed_pooler.safetensors", "98b34d0d8b9bc1e6"},
-    {"embed_tagger.safetensors", "ca31e46a7a5d4b0f"},
+    {"embed_pooler.safetensors", "8cc505b6ba9b608d"},
+    {"embed_tagger.safetensors", "41f1676bf1c0056c"},
     {"embed_tokens.jsonl", "acb9bccd92360f9f"},
-    {"embed_tokens.safetensors", "8e53c3cb0da77728"},
+    {"embed_tokens.safetensors", "c67842abe2550cd1"},
     {"multi_eval.json", "51d3f4257ad00e6b"},
     {"multi_pred.jsonl", "fbf793c36617396a"},
     {"qa_eval.json", "ce7e1fca3a323ed6"},
@@ -240,12 +240,18 @@ Inputs write_inputs(const std::string& dir) {
 }
 
 // An output's hash, the run's temporary directory replaced by a fixed name
-// (reports and embedding metadata name their files). A safetensors file
-// starts with its header's length, which the directory's length changes: it
-// is left out.
+// (reports and embedding metadata name their files). A safetensors file's
+// header length and the spaces that pad its header change with the
+// directory's length: its header counts without them.
 std::string output_hash(const std::string& path, const std::string& root) {
   auto bytes = slurp(path);
-  if (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0) bytes = bytes.substr(8);
+  if (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0) {
+    std::uint64_t length = 0;
+    for (int i = 7; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+    auto header = bytes.substr(8, length);
+    header.erase(header.find_last_not_of(' ') + 1);
+    bytes = header + bytes.substr(8 + length);
+  }
   for (auto at = bytes.find(root); at != std::string::npos; at = bytes.find(root, at))
     bytes.replace(at, root.size(), "ROOT");
   return hash64_hex(bytes);
