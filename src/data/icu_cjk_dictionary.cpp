@@ -89,7 +89,7 @@ bool IcuCjkDictionary::load() {
     const UStringTrieResult result = trie.first(static_cast<UChar32>(c));
     first.result = static_cast<std::uint8_t>(result);
     if (USTRINGTRIE_HAS_VALUE(result)) first.value = trie.getValue();
-    first.state = trie.getState64();
+    const std::uint64_t state = trie.getState64();
     first.handled = han.contains(static_cast<UChar32>(c)) && nfkc->isInert(static_cast<UChar32>(c));
     if (!USTRINGTRIE_HAS_NEXT(result)) continue;
     icu::UnicodeString nexts;
@@ -98,7 +98,7 @@ bool IcuCjkDictionary::load() {
     for (std::int32_t k = 0; k < nexts.length(); ++k) {
       const char16_t next = nexts[k];
       if (U16_IS_SURROGATE(next)) continue;  // supplementary characters never take this path
-      trie.resetToState64(first.state);
+      trie.resetToState64(state);
       const UStringTrieResult second = trie.next(next);
       const std::int32_t value = USTRINGTRIE_HAS_VALUE(second) ? trie.getValue() : 0;
       if (value < 0 || value >= (1 << 30) || 4 * ++pairs > 3 * pairs_.size()) return false;
@@ -137,9 +137,6 @@ std::size_t IcuCjkDictionary::find_pair(char32_t first, char32_t second) const {
 }
 
 bool IcuCjkDictionary::segment(const char32_t* run, std::size_t length, std::vector<std::uint8_t>& starts) const {
-  for (std::size_t i = 0; i < length; ++i) {
-    if (run[i] < kFirst || run[i] > kLast || !first_[run[i] - kFirst].handled) return false;
-  }
   constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
   thread_local std::vector<std::uint32_t> best;   // cheapest cost of the first i characters
   thread_local std::vector<std::uint32_t> from;   // where the last word of that segmentation starts
@@ -155,6 +152,7 @@ bool IcuCjkDictionary::segment(const char32_t* run, std::size_t length, std::vec
     }
   };
   for (std::size_t i = 0; i < length; ++i) {
+    if (run[i] < kFirst || run[i] > kLast || !first_[run[i] - kFirst].handled) return false;
     if (best[i] == kUnreached) continue;
     // The dictionary's words starting at i, shortest first, as ICU's matcher
     // reads them: the first step from first_, the second from pairs_, then the trie.

@@ -30,8 +30,8 @@ class IcuCjkDictionary {
   IcuCjkDictionary() = default;
   bool load();
 
-  struct First {                 // the trie after a word's first character
-    std::uint64_t state = 0;     // UCharsTrie::getState64
+  // The trie after a word's first character; 8 bytes, so the table stays in cache.
+  struct First {
     std::int32_t value = 0;      // the one-character word's cost, when there is one
     std::uint8_t result = 0;     // UStringTrieResult
     bool handled = false;        // BMP Han, unchanged by NFKC
