@@ -64,6 +64,10 @@ bool is_added_with_default(const ConfigChange& c) {
       {"data.span_p", "0.20000000000000001"},
       {"data.span_max_words", "10"},
       {"data.ngram_max", "3"},
+      // Pretraining: word segmentation at build time (off: the shards as before).
+      {"data.word_segmentation", "none"},
+      {"data.word_refs", "\"\""},
+      {"data.user_words", "\"\""},
   };
   // New spellings of old keys: the old key (data.nsp, data.whole_word_masking)
   // stays in every saved config and is compared, so the new key holds

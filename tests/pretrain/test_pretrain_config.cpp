@@ -104,11 +104,13 @@ TEST_CASE("the resolved config prints back and parses to the same config", "[pre
   REQUIRE(config_to_yaml(again) == text);
 }
 
-TEST_CASE("a run saved before mask_unit and pair_task existed resumes under its old settings", "[pretrain][config]") {
+TEST_CASE("a run saved before mask_unit, pair_task and word_segmentation existed resumes under its old settings", "[pretrain][config]") {
   // The config such a run saved: the old keys only (data.nsp, data.whole_word_masking).
   auto as_saved_before = [](const std::string& yaml) {
     YAML::Node root = YAML::Load(yaml);
-    for (const char* key : {"pair_task", "mask_unit", "span_p", "span_max_words", "ngram_max"}) root["data"].remove(key);
+    for (const char* key : {"pair_task", "mask_unit", "span_p", "span_max_words", "ngram_max", "word_segmentation",
+                            "word_refs", "user_words"})
+      root["data"].remove(key);
     YAML::Emitter out;
     out << root;
     return std::string(out.c_str());
@@ -119,7 +121,7 @@ TEST_CASE("a run saved before mask_unit and pair_task existed resumes under its 
                              "}\ntraining: {max_steps: 10}\n";
     const auto now = config_to_yaml(pretrain::load_pretrain_config(write_yaml(yaml)));
     const auto changes = train::diff_yaml_configs(as_saved_before(now), now);
-    REQUIRE(changes.size() == 5);
+    REQUIRE(changes.size() == 8);
     for (const auto& c : changes) {
       INFO(c.key << ": " << c.before << " -> " << c.after);
       REQUIRE(train::is_added_with_default(c));
@@ -127,7 +129,7 @@ TEST_CASE("a run saved before mask_unit and pair_task existed resumes under its 
   }
   // A new strategy is a change a resume refuses.
   const auto old = config_to_yaml(pretrain::load_pretrain_config(write_yaml(kGood)));
-  for (const char* setting : {"data.mask_unit=span", "data.pair_task=sop", "data.span_p=0.3"}) {
+  for (const char* setting : {"data.mask_unit=span", "data.pair_task=sop", "data.span_p=0.3", "data.word_segmentation=icu"}) {
     INFO(setting);
     const auto now = config_to_yaml(pretrain::load_pretrain_config(write_yaml(kGood), {setting}));
     bool refused = false;
