@@ -10,6 +10,8 @@
 
 #include "bench/flops.h"
 #include "bench/measure.h"
+#include "infer/batches.h"
+#include "infer/model.h"
 #include "model/bert_for_sequence_classification.h"
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
@@ -20,8 +22,6 @@
 
 namespace bf::bench {
 namespace {
-
-
 
 // Token lengths (with [CLS] and [SEP]) of the texts to run: from a real file
 // when given, else a spread like SST-2's sentences (8 to 56 tokens).
@@ -46,38 +46,51 @@ std::vector<std::int64_t> text_lengths(const InferBenchOptions& o) {
   return lengths;
 }
 
-struct InferBatch {
+// Synthetic texts: random ids of the given lengths ([PAD] = 0 never drawn).
+std::vector<std::vector<std::int32_t>> make_texts(const std::vector<std::int64_t>& lengths) {
+  std::vector<std::vector<std::int32_t>> texts;
+  for (auto length : lengths) {
+    const auto ids = torch::randint(999, 30000, {length}, torch::kInt);
+    texts.emplace_back(ids.data_ptr<std::int32_t>(), ids.data_ptr<std::int32_t>() + length);
+  }
+  return texts;
+}
+
+// The padded tokens and sum of squared widths of the passes' batches (what
+// the FLOP count needs): each batch as wide as its longest text (dynamic) or
+// pad_to (fixed), as infer::run pads them.
+std::pair<double, double> padded_work(const std::vector<std::int64_t>& lengths, std::int64_t batch, std::int64_t pad_to) {
+  double tokens = 0, squares = 0;
+  for (const auto& index : infer::plan_by_length(lengths, batch)) {
+    std::int64_t width = pad_to;
+    for (auto i : index) width = std::max(width, lengths[static_cast<std::size_t>(i)]);
+    const double w = static_cast<double>(width), rows = static_cast<double>(index.size());
+    tokens += rows * w;
+    squares += rows * w * w;
+  }
+  return {tokens, squares};
+}
+
+struct TrainBatch {
   torch::Tensor input_ids, token_type_ids, attention_mask, labels;
-  std::int64_t real_tokens = 0;
 };
 
-// Batches of `batch` texts. Dynamic: texts sorted by length (as predict and
-// group_by_length do) and each batch padded to its longest; fixed: every
-// batch padded to pad_to.
-std::vector<InferBatch> make_batches(std::vector<std::int64_t> lengths, std::int64_t batch, std::int64_t pad_to,
-                                     bool dynamic, const torch::Device& device) {
-  if (dynamic) std::sort(lengths.begin(), lengths.end());
-  std::vector<InferBatch> out;
-  for (std::size_t start = 0; start < lengths.size(); start += static_cast<std::size_t>(batch)) {
-    const auto end = std::min(lengths.size(), start + static_cast<std::size_t>(batch));
-    const auto rows = static_cast<std::int64_t>(end - start);
-    const std::int64_t width =
-        dynamic ? *std::max_element(lengths.begin() + static_cast<std::ptrdiff_t>(start),
-                                    lengths.begin() + static_cast<std::ptrdiff_t>(end))
-                : pad_to;
-    InferBatch b;
-    b.input_ids = torch::randint(999, 30000, {rows, width}, torch::kLong);
-    b.attention_mask = torch::zeros({rows, width}, torch::kLong);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const auto len = lengths[start + static_cast<std::size_t>(r)];
-      b.attention_mask[r].slice(0, 0, len).fill_(1);
-      b.real_tokens += len;
-    }
-    b.input_ids.mul_(b.attention_mask);  // [PAD] = 0 beyond each text
-    b.token_type_ids = torch::zeros({rows, width}, torch::kLong);
-    b.labels = torch::randint(0, 2, {rows}, torch::kLong);
-    for (auto* t : {&b.input_ids, &b.token_type_ids, &b.attention_mask, &b.labels}) *t = t->to(device);
-    out.push_back(std::move(b));
+// Fine-tuning steps' batches of `batch` texts, each padded to its longest
+// (dynamic) or to pad_to, in the order infer::run would make them.
+std::vector<TrainBatch> train_batches(const std::vector<std::vector<std::int32_t>>& texts, std::int64_t batch,
+                                      std::int64_t pad_to, const torch::Device& device) {
+  std::vector<infer::Sequence> sequences;
+  std::vector<std::int64_t> lengths;
+  for (const auto& t : texts) {
+    sequences.push_back({&t, nullptr});
+    lengths.push_back(static_cast<std::int64_t>(t.size()));
+  }
+  std::vector<TrainBatch> out;
+  for (const auto& index : infer::plan_by_length(lengths, batch)) {
+    const auto b = infer::pad(sequences, index, 0, pad_to);
+    const auto rows = static_cast<std::int64_t>(index.size());
+    out.push_back({b.input_ids.to(device), b.token_type_ids.to(device), b.attention_mask.to(device),
+                   torch::randint(0, 2, {rows}, torch::kLong).to(device)});
   }
   return out;
 }
@@ -87,33 +100,16 @@ struct PassResult {
   double sequences_per_s = 0;
 };
 
-PassResult time_pass(model::BertForSequenceClassification& net, train::Optimizer* optimizer,
-                     const std::vector<InferBatch>& batches, const InferBenchOptions& o,
-                     const torch::Device& device) {
+// The median of `repeat` timed passes after one that warms up.
+template <class Pass>
+PassResult time_passes(const InferBenchOptions& o, const torch::Device& device, std::int64_t sequences, Pass pass) {
   std::vector<double> times;
-  std::int64_t sequences = 0;
-  for (const auto& b : batches) sequences += b.input_ids.size(0);
   for (int r = 0; r < o.repeat + 1; ++r) {
     sync(device);
     const auto start = Clock::now();
-    for (const auto& b : batches) {
-      if (optimizer) {
-        torch::Tensor loss;
-        {
-          train::AutocastGuard autocast(o.precision, device);
-          loss = net->forward(b.input_ids, b.token_type_ids, b.attention_mask, b.labels).loss;
-        }
-        loss.backward();
-        optimizer->step(2e-5);
-        optimizer->zero_grad();
-      } else {
-        torch::InferenceMode inference;
-        train::AutocastGuard autocast(o.precision, device);
-        net->forward(b.input_ids, b.token_type_ids, b.attention_mask);
-      }
-    }
+    pass();
     sync(device);
-    if (r > 0) times.push_back(seconds_since(start));  // the first pass warms up
+    if (r > 0) times.push_back(seconds_since(start));
   }
   PassResult p;
   p.seconds = median(times);
@@ -145,9 +141,12 @@ void run_infer_bench(const InferBenchOptions& o) {
   if (o.train) {
     net->train();
     optimizer = std::make_unique<train::Optimizer>(train::named_parameters(*net), train::OptimizerConfig{});
-  } else {
-    net->eval();
   }
+  infer::Model model(config, nullptr, net, device);
+  const auto texts = make_texts(lengths);
+  std::vector<infer::Sequence> sequences;
+  for (const auto& t : texts) sequences.push_back({&t, nullptr});
+  const auto count = static_cast<std::int64_t>(texts.size());
 
   nlohmann::json j = {{"bench", "infer"},    {"preset", o.preset},       {"texts", lengths.size()},
                       {"mean_tokens", mean_len}, {"batch", o.batch},     {"mode", o.train ? "finetune" : "predict"},
@@ -155,14 +154,29 @@ void run_infer_bench(const InferBenchOptions& o) {
                       {"gemm_peak_fp32_gflops", peaks.fp32}, {"gemm_peak_bf16_gflops", peaks.bf16}};
   double rates[2] = {0, 0};
   for (const bool dynamic : {true, false}) {
-    const auto batches = make_batches(lengths, o.batch, o.pad_to, dynamic, device);
-    const auto result = time_pass(net, optimizer.get(), batches, o, device);
-    double tokens = 0, squares = 0;
-    for (const auto& b : batches) {
-      const double width = static_cast<double>(b.input_ids.size(1));
-      tokens += static_cast<double>(b.input_ids.numel());
-      squares += static_cast<double>(b.input_ids.size(0)) * width * width;
+    const auto pad_to = dynamic ? 0 : o.pad_to;
+    PassResult result;
+    if (o.train) {
+      const auto batches = train_batches(texts, o.batch, pad_to, device);
+      result = time_passes(o, device, count, [&] {
+        for (const auto& b : batches) {
+          torch::Tensor loss;
+          {
+            train::AutocastGuard autocast(o.precision, device);
+            loss = net->forward(b.input_ids, b.token_type_ids, b.attention_mask, b.labels).loss;
+          }
+          loss.backward();
+          optimizer->step(2e-5);
+          optimizer->zero_grad();
+        }
+      });
+    } else {
+      result = time_passes(o, device, count, [&] {
+        train::AutocastGuard autocast(o.precision, device);
+        infer::run(model, sequences, {o.batch, pad_to}, [](const infer::PaddedBatch&, const infer::Outputs&) {});
+      });
     }
+    const auto [tokens, squares] = padded_work(lengths, o.batch, pad_to);
     const double gflop = encoder_forward_flops(config, tokens, squares) * (o.train ? 3 : 1) / 1e9;
     const std::string name = dynamic ? "dynamic padding" : "padded to " + std::to_string(o.pad_to);
     std::printf("  %-16s %8.1f sequences/s  (%.3f s per pass; %.1f GFLOP/s on the padded tokens)\n", name.c_str(),

@@ -10,6 +10,7 @@
 #include "bench/measure.h"
 #include "finetune/qa/qa_reader.h"
 #include "finetune/tagging/tagger.h"
+#include "infer/model.h"
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "train/precision.h"
@@ -24,6 +25,11 @@ struct Timed {
   std::int64_t items = 0;
   std::int64_t windows = 0;
 };
+
+// A tokenizer the caller keeps alive, as an inference model holds one.
+std::shared_ptr<const tok::Tokenizer> shared(const tok::Tokenizer& tokenizer) {
+  return std::shared_ptr<const tok::Tokenizer>(std::shared_ptr<void>(), &tokenizer);
+}
 
 template <class Pass>
 Timed time_passes(int repeat, const torch::Device& device, Pass pass) {
@@ -42,9 +48,9 @@ Timed time_passes(int repeat, const torch::Device& device, Pass pass) {
 
 Timed tagging_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer, model::BertConfig config,
                      const torch::Device& device) {
-  ft::TaggedReadOptions read;
+  ft::tagging::TaggedReadOptions read;
   read.labels_required = false;
-  auto data = ft::read_tagged(o.input, read);
+  auto data = ft::tagging::read_tagged(o.input, read);
   if (static_cast<std::int64_t>(data.sentences.size()) > o.max_texts) data.sentences.resize(static_cast<std::size_t>(o.max_texts));
   std::vector<std::string> names{"O"};
   for (const char* type : {"corporation", "creative-work", "group", "location", "person", "product"})
@@ -55,17 +61,14 @@ Timed tagging_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer
   model::BertForTokenClassification net(config);
   model::init_bert_weights(*net, config);
   net->to(device);
-  net->eval();
-  ft::WindowOptions windows;
+  labels.store_in(config);
+  infer::Model model(config, shared(tokenizer), net, device);
+  ft::tagging::WindowOptions windows;
   windows.max_seq_length = o.pad_to;
   return time_passes(o.repeat, device, [&](Timed& t) {
-    c10::InferenceMode inference;
     train::AutocastGuard autocast(o.precision, device);
-    const auto windowed = ft::window_sentences(data.sentences, tokenizer, windows, nullptr);
-    std::vector<std::int64_t> all(windowed.windows.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
-    const auto predicted = ft::predict_windows(net, windowed.windows, all, o.batch, tokenizer.special_ids().pad, device);
-    const auto tags = ft::assemble_tags(windowed, predicted.labels, data.sentences, labels);
+    const auto windowed = ft::tagging::window_sentences(data.sentences, tokenizer, windows, nullptr);
+    const auto tags = ft::tagging::predict_tags(model, windowed, data.sentences, o.batch);
     t.items = static_cast<std::int64_t>(tags.size());
     t.windows = static_cast<std::int64_t>(windowed.windows.size());
   });
@@ -80,17 +83,13 @@ Timed qa_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer, mod
   model::BertForQuestionAnswering net(config);
   model::init_bert_weights(*net, config);
   net->to(device);
-  net->eval();
-  ft::qa::QaFeatureOptions features;
-  features.max_seq_length = static_cast<int>(o.pad_to);
+  infer::Model model(config, shared(tokenizer), net, device);
+  ft::qa::QaSettings settings;
+  settings.features.max_seq_length = static_cast<int>(o.pad_to);
   return time_passes(o.repeat, device, [&](Timed& t) {
-    c10::InferenceMode inference;
     train::AutocastGuard autocast(o.precision, device);
-    const auto set = ft::qa::build_features(data.examples, tokenizer, features, /*training=*/false);
-    std::vector<std::int64_t> all(set.features.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
-    const auto logits = ft::qa::predict_spans(net, set.features, all, o.batch, tokenizer.special_ids().pad, device);
-    const auto answers = ft::qa::decode_predictions(data.examples, set.features, logits.start, logits.end);
+    const auto set = ft::qa::build_features(data.examples, tokenizer, settings.features, /*training=*/false);
+    const auto answers = ft::qa::answer(model, data, set, settings, o.batch);
     t.items = static_cast<std::int64_t>(answers.size());
     t.windows = static_cast<std::int64_t>(set.features.size());
   });

@@ -7,11 +7,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "finetune/any_model.h"
 #include "finetune/embedding_file.h"
 #include "finetune/finetune_run.h"
-#include "finetune/inference.h"
-#include "finetune/metrics.h"
+#include "finetune/tasks.h"
 #include "util/fs.h"
 
 namespace bf::cli {
@@ -130,6 +128,7 @@ void add_finetune_commands(CLI::App& app) {
       ->check(CLI::IsMember({"cls", "mean", "pooler", "none"}));
   auto* layer = embed->add_option("--layer", em_opts->layer, "Hidden state index: 0 = embeddings, -1 = last layer");
   embed->add_flag("--all-layers", em_opts->all_layers, "Every hidden state (embeddings + each layer)")->excludes(layer);
+  embed->add_flag("--normalize", em_opts->normalize, "Divide each vector by its L2 norm");
   embed->add_option("--output-format", em_opts->output_format, "auto, safetensors or jsonl")
       ->check(CLI::IsMember({"auto", "safetensors", "jsonl"}));
   add_common_options(*embed, em->common);

@@ -14,14 +14,6 @@ void shuffle_in_place(std::vector<T>& items, std::mt19937_64& rng) {
   for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[rng() % i]);
 }
 
-BatchIndex cut(const std::vector<std::int64_t>& order, std::int64_t batch_size) {
-  BatchIndex out;
-  for (std::size_t i = 0; i < order.size(); i += static_cast<std::size_t>(batch_size))
-    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                     order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + static_cast<std::size_t>(batch_size))));
-  return out;
-}
-
 }  // namespace
 
 std::int64_t batches_per_epoch(std::int64_t examples, std::int64_t batch_size) {
@@ -34,27 +26,16 @@ BatchIndex plan_epoch(const std::vector<std::int64_t>& lengths, const PlanOption
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(epoch) + 1);
   if (options.shuffle) shuffle_in_place(order, rng);
-  if (!options.group_by_length) return cut(order, options.batch_size);
+  if (!options.group_by_length) return infer::cut_batches(order, options.batch_size);
   const auto window = static_cast<std::size_t>(options.batch_size * options.group_window);
   for (std::size_t i = 0; i < order.size(); i += window) {
     auto begin = order.begin() + static_cast<std::ptrdiff_t>(i);
     auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + window));
-    std::stable_sort(begin, end, [&](std::int64_t a, std::int64_t b) {
-      return lengths[static_cast<std::size_t>(a)] > lengths[static_cast<std::size_t>(b)];
-    });
+    infer::sort_longest_first(begin, end, lengths);
   }
-  auto batches = cut(order, options.batch_size);
+  auto batches = infer::cut_batches(order, options.batch_size);
   if (options.shuffle) shuffle_in_place(batches, rng);
   return batches;
-}
-
-BatchIndex plan_by_length(const std::vector<std::int64_t>& lengths, std::int64_t batch_size) {
-  std::vector<std::int64_t> order(lengths.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-    return lengths[static_cast<std::size_t>(a)] > lengths[static_cast<std::size_t>(b)];
-  });
-  return cut(order, batch_size);
 }
 
 }  // namespace bf::ft

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "infer/batches.h"
+
 namespace bf::ft {
 
-using BatchIndex = std::vector<std::vector<std::int64_t>>;
+using BatchIndex = infer::BatchIndex;
 
 struct PlanOptions {
   std::int64_t batch_size = 32;
@@ -21,9 +23,6 @@ struct PlanOptions {
 
 BatchIndex plan_epoch(const std::vector<std::int64_t>& lengths, const PlanOptions& options, std::uint64_t seed,
                       std::int64_t epoch);
-
-// For inference: batches of similar lengths, longest first; order is restored by index.
-BatchIndex plan_by_length(const std::vector<std::int64_t>& lengths, std::int64_t batch_size);
 
 std::int64_t batches_per_epoch(std::int64_t examples, std::int64_t batch_size);
 

@@ -1,8 +1,6 @@
 #include "finetune/embedding_file.h"
 
-#include <functional>
-
-#include "finetune/dataset.h"
+#include "finetune/classify/classify_files.h"
 #include "finetune/row_writer.h"
 #include "infer/embed.h"
 #include "io/safetensors.h"
@@ -35,12 +33,12 @@ EmbedSummary embed_file(const std::string& model_dir, const std::string& input, 
   auto model = infer::Model::open(model_dir, device, model::Architecture::Encoder);
   const auto layer_index = infer::embed_layer(model, how);
 
-  auto read = read_options_for(model.config(), settings, input);
+  auto read = classify::read_options_for(model, settings, input);
   read.columns.label.clear();
   read.columns.label_required = false;
-  BadRowPolicy policy(settings.skip_bad_rows);
-  const auto rows = read_rows(input, read, policy);
-  const auto data = make_dataset(input, rows, read, model.tokenizer(), LabelMap(), policy, false);
+  classify::BadRowPolicy policy(settings.skip_bad_rows);
+  const auto rows = classify::read_rows(input, read, policy);
+  const auto data = classify::make_dataset(input, rows, read, model.tokenizer(), LabelMap(), policy, false);
   std::vector<infer::Sequence> sequences;
   for (const auto& e : data.examples) sequences.push_back({&e.input_ids, &e.token_type_ids});
   const auto per_row = infer::embed(model, sequences, how);

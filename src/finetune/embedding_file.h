@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "finetune/inference.h"
+#include "finetune/tasks.h"
 
 namespace bf::ft {
 

@@ -29,7 +29,7 @@ ExampleTask::ExampleTask(const FinetuneConfig& config, torch::Device device, dis
   plan_options_.group_by_length = config.data.group_by_length;
 }
 
-model::BertConfig ExampleTask::encoder_config(const std::string& architecture) const {
+model::BertConfig ExampleTask::encoder_config(model::Architecture head) const {
   const auto& arch = config_.model.arch;
   auto c = init_config_ ? *init_config_ : arch.resolve(tokenizer_->vocab_size(), pad_id_);
   if (c.vocab_size != tokenizer_->vocab_size())
@@ -38,7 +38,7 @@ model::BertConfig ExampleTask::encoder_config(const std::string& architecture) c
   if (config_.data.max_seq_length > c.max_position_embeddings)
     bf::fail("data.max_seq_length (" + std::to_string(config_.data.max_seq_length) +
              ") exceeds the model's max_position_embeddings (" + std::to_string(c.max_position_embeddings) + ")");
-  c.architectures = {architecture};
+  c.architectures = {model::architecture_name(head)};
   if (config_.model.classifier_dropout) c.classifier_dropout = config_.model.classifier_dropout;
   return c;
 }

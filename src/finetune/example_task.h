@@ -18,6 +18,8 @@
 #include "dist/collective.h"
 #include "finetune/batch_plan.h"
 #include "finetune/finetune_config.h"
+#include "infer/model.h"
+#include "model/any_bert.h"
 #include "model/bert_config.h"
 #include "model/bert_model.h"
 #include "model/init_weights.h"
@@ -54,8 +56,8 @@ class ExampleTask : public train::TrainingTask {
 
   // The model's config: init_from's, or the preset with the overrides sized
   // for the tokenizer; checked against the tokenizer and max_seq_length, and
-  // named `architecture` (HF's class name).
-  model::BertConfig encoder_config(const std::string& architecture) const;
+  // naming the task's head (its HF class name in `architectures`).
+  model::BertConfig encoder_config(model::Architecture head) const;
   // model_config_, validated, as a model whose initialisation is a function
   // of the run seed alone, with init_from's encoder copied into its `bert`
   // (the head stays new), on the task's device.
@@ -68,6 +70,14 @@ class ExampleTask : public train::TrainingTask {
     load_encoder(net->bert);
     net->to(device_);
     return net;
+  }
+
+  // The task's model as an inference model (infer/model.h): the same weights,
+  // the task's config and tokenizer, nothing read.
+  template <class Net>
+  infer::Model in_memory(Net net) const {
+    const std::shared_ptr<const tok::Tokenizer> tokenizer(std::shared_ptr<void>(), tokenizer_.get());
+    return infer::Model(model_config_, tokenizer, std::move(net), device_);
   }
 
   // Sets the training examples once they are known: their lengths (for the

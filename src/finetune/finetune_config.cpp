@@ -19,7 +19,8 @@ const EnumNames<OnBadRow>& on_bad_row_names() {
   return names;
 }
 
-const EnumNames<TagScheme>& tag_scheme_names() {
+const EnumNames<tagging::TagScheme>& tag_scheme_names() {
+  using tagging::TagScheme;
   static const EnumNames<TagScheme> names{
       {{TagScheme::Iob2, "iob2"}, {TagScheme::Iob1, "iob1"}, {TagScheme::Bioes, "bioes"}, {TagScheme::Bmes, "bmes"}}};
   return names;
@@ -31,8 +32,8 @@ const EnumNames<qa::QaMetric>& qa_metric_names() {
   return names;
 }
 
-ReadOptions FinetuneDataSection::read_options() const {
-  ReadOptions o;
+classify::ReadOptions FinetuneDataSection::read_options() const {
+  classify::ReadOptions o;
   o.format = format;
   o.columns.text = text_column;
   o.columns.text_pair = text_pair_column;
@@ -128,7 +129,7 @@ std::vector<std::string> check_finetune_paths(const FinetuneConfig& config) {
   return problems;
 }
 
-std::vector<double> class_weights_for(const std::string& setting, const Dataset& train) {
+std::vector<double> class_weights_for(const std::string& setting, const classify::Dataset& train) {
   if (setting == "none" || setting.empty()) return {};
   const auto k = train.num_labels;
   std::vector<double> weights;

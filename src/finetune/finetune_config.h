@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dist/distributed_section.h"
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 #include "finetune/qa/qa_metrics.h"
 #include "finetune/tagging/tag_scheme.h"
 #include "model/classifier_heads.h"
@@ -39,7 +39,7 @@ struct FinetuneModelSection {
 enum class OnBadRow { Error, Skip };
 const EnumNames<OnBadRow>& on_bad_row_names();
 
-const EnumNames<TagScheme>& tag_scheme_names();
+const EnumNames<tagging::TagScheme>& tag_scheme_names();
 const EnumNames<qa::QaMetric>& qa_metric_names();
 
 // One `data:` section for every task; the keys after `class_weights` belong
@@ -68,7 +68,7 @@ struct FinetuneDataSection {
   std::vector<std::string> columns;
   bool has_header = true;
   // token_classification
-  TagScheme tag_scheme = TagScheme::Iob2;  // of the files; converted to IOB2 on read
+  tagging::TagScheme tag_scheme = tagging::TagScheme::Iob2;  // of the files; converted to IOB2 on read
   bool strict_tags = false;              // an I- tag of a type that never began is a bad row
   bool label_all_pieces = false;         // label every piece of a word, not only its first
   std::int64_t window_stride = -1;       // pieces shared by windows of a long sentence; -1 = half a window
@@ -112,7 +112,7 @@ struct FinetuneDataSection {
     v.field("null_score_diff_threshold", null_score_diff_threshold);
     v.choice("qa_metric", qa_metric, qa_metric_names());
   }
-  ReadOptions read_options() const;
+  classify::ReadOptions read_options() const;
 };
 
 struct FinetuneEvalSection {
@@ -176,6 +176,6 @@ bool is_finetune_config(const std::string& file);
 std::string resolve_model_dir(const std::string& path);
 
 // class_weights: "none" -> {}, "balanced" -> n / (k * count_c), "a,b,..." -> as given.
-std::vector<double> class_weights_for(const std::string& setting, const Dataset& train);
+std::vector<double> class_weights_for(const std::string& setting, const classify::Dataset& train);
 
 }  // namespace bf::ft

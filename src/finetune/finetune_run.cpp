@@ -4,25 +4,14 @@
 #include <memory>
 #include <utility>
 
-#include "finetune/any_model.h"
 #include "finetune/finetune_config.h"
-#include "finetune/finetune_task.h"
-#include "finetune/qa/qa_task.h"
-#include "finetune/tagging/tagging_task.h"
+#include "finetune/tasks.h"
 #include "train/run.h"
 #include "util/fs.h"
 
 namespace bf::ft {
 namespace fs = std::filesystem;
 namespace {
-
-std::unique_ptr<train::TrainingTask> make_task(const FinetuneConfig& config, const train::RunContext& ctx) {
-  switch (config.task()) {
-    case TaskType::TokenClassification: return std::make_unique<TaggingTask>(config, ctx.device, ctx.comm);
-    case TaskType::QuestionAnswering: return std::make_unique<qa::QaTask>(config, ctx.device, ctx.comm);
-    default: return std::make_unique<FinetuneTask>(config, ctx.device, ctx.comm);
-  }
-}
 
 std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const std::string& model_dir,
                                              torch::Device device) {
@@ -59,7 +48,9 @@ FinetuneOutcome run_finetuning(const FinetuneRequest& request, const dist::DistE
   settings.allow_config_change = request.allow_config_change;
   settings.input_problems = check_finetune_paths(config);
 
-  auto run = train::run(settings, env, [&](const train::RunContext& ctx) { return make_task(config, ctx); });
+  const auto& task = task_entry(config.task());
+  auto run = train::run(settings, env,
+                        [&](const train::RunContext& ctx) { return task.train(config, ctx.device, ctx.comm); });
   FinetuneOutcome out;
   out.is_main = run.is_main;
   out.result = run.result;

@@ -46,17 +46,27 @@ PaddedBatch pad(const std::vector<Sequence>& sequences, const std::vector<std::i
   return b;
 }
 
+void sort_longest_first(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end,
+                        const std::vector<std::int64_t>& lengths) {
+  std::stable_sort(begin, end, [&](std::int64_t a, std::int64_t b) {
+    return lengths[static_cast<std::size_t>(a)] > lengths[static_cast<std::size_t>(b)];
+  });
+}
+
+BatchIndex cut_batches(const std::vector<std::int64_t>& order, std::int64_t batch_size) {
+  BatchIndex out;
+  const auto step = static_cast<std::size_t>(batch_size);
+  for (std::size_t i = 0; i < order.size(); i += step)
+    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
+                     order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + step)));
+  return out;
+}
+
 BatchIndex plan_by_length(const std::vector<std::int64_t>& lengths, std::int64_t batch_size) {
   std::vector<std::int64_t> order(lengths.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-    return lengths[static_cast<std::size_t>(a)] > lengths[static_cast<std::size_t>(b)];
-  });
-  BatchIndex out;
-  for (std::size_t i = 0; i < order.size(); i += static_cast<std::size_t>(batch_size))
-    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(i),
-                     order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), i + static_cast<std::size_t>(batch_size))));
-  return out;
+  sort_longest_first(order.begin(), order.end(), lengths);
+  return cut_batches(order, batch_size);
 }
 
 Outputs forward_batch(Model& model, const PaddedBatch& batch) {
@@ -72,9 +82,8 @@ void run(Model& model, const std::vector<Sequence>& sequences, const RunOptions&
   std::vector<std::int64_t> lengths;
   lengths.reserve(sequences.size());
   for (const auto& s : sequences) lengths.push_back(s.size());
-  const auto pad_id = model.tokenizer().special_ids().pad;
   for (const auto& index : plan_by_length(lengths, options.batch_size)) {
-    const auto batch = pad(sequences, index, pad_id, options.pad_to);
+    const auto batch = pad(sequences, index, model.pad_id(), options.pad_to);
     consume(batch, forward_batch(model, batch));
   }
 }

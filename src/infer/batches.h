@@ -40,6 +40,11 @@ PaddedBatch pad(const std::vector<Sequence>& sequences, const std::vector<std::i
 using BatchIndex = std::vector<std::vector<std::int64_t>>;
 // Batches of similar lengths, longest first (equal lengths in input order).
 BatchIndex plan_by_length(const std::vector<std::int64_t>& lengths, std::int64_t batch_size);
+// Its two steps, which a training plan shares: sorting indices into
+// `lengths` longest first (stable), cutting an order into batches.
+void sort_longest_first(std::vector<std::int64_t>::iterator begin, std::vector<std::int64_t>::iterator end,
+                        const std::vector<std::int64_t>& lengths);
+BatchIndex cut_batches(const std::vector<std::int64_t>& order, std::int64_t batch_size);
 
 // One forward of a batch on the model's device, in eval mode, no autograd.
 Outputs forward_batch(Model& model, const PaddedBatch& batch);

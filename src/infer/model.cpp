@@ -66,6 +66,12 @@ Model::Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tok
       },
       net_);
   data_settings_ = data_settings_of(config_);
+  pad_id_ = tokenizer_ ? tokenizer_->special_ids().pad : static_cast<std::int32_t>(config_.pad_token_id);
+}
+
+const tok::Tokenizer& Model::tokenizer() const {
+  if (!tokenizer_) bf::fail("this model was given no tokenizer");
+  return *tokenizer_;
 }
 
 torch::nn::Module& Model::module() {

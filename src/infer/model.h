@@ -50,12 +50,15 @@ class Model {
   static Model open(const std::string& dir, torch::Device device = torch::kCPU,
                     std::optional<model::Architecture> as = std::nullopt);
 
-  // A model in memory: nothing is read, the mode is left to the loop.
+  // A model in memory: nothing is read, the mode is left to the loop. Without
+  // a tokenizer (an encoder probed on examples already tokenized) padding
+  // uses config.pad_token_id.
   Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tokenizer, Net net, torch::Device device);
 
   model::Architecture architecture() const { return architecture_; }
   const model::BertConfig& config() const { return config_; }
-  const tok::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const tok::Tokenizer& tokenizer() const;
+  std::int32_t pad_id() const { return pad_id_; }
   const nlohmann::json& data_settings() const { return data_settings_; }
   torch::Device device() const { return device_; }
   const std::string& dir() const { return dir_; }  // "" in memory
@@ -81,6 +84,7 @@ class Model {
   std::shared_ptr<const tok::Tokenizer> tokenizer_;
   Net net_;
   torch::Device device_;
+  std::int32_t pad_id_ = 0;
   nlohmann::json data_settings_;
   std::string dir_;
   std::vector<std::string> missing_;

@@ -3,22 +3,22 @@
 #include <catch2/catch.hpp>
 
 #include "finetune/batch_plan.h"
-#include "finetune/metrics.h"
+#include "finetune/classify/metrics.h"
 
 using namespace bf;
 
 TEST_CASE("classification: accuracy, per-class P/R/F1, macro-F1, confusion matrix", "[finetune][metrics]") {
   const std::vector<std::int64_t> gold{0, 0, 1, 1, 1, 2}, pred{0, 1, 1, 1, 0, 2};
-  const auto m = ft::confusion_matrix(gold, pred, 3);
+  const auto m = ft::classify::confusion_matrix(gold, pred, 3);
   CHECK(m == std::vector<std::vector<std::int64_t>>{{1, 1, 0}, {1, 2, 0}, {0, 0, 1}});
-  CHECK(ft::accuracy(gold, pred) == Approx(4.0 / 6));
-  const auto c1 = ft::class_scores(m, 1);
+  CHECK(ft::classify::accuracy(gold, pred) == Approx(4.0 / 6));
+  const auto c1 = ft::classify::class_scores(m, 1);
   CHECK(c1.precision == Approx(2.0 / 3));
   CHECK(c1.recall == Approx(2.0 / 3));
   CHECK(c1.support == 3);
-  CHECK(ft::class_scores(m, 0).f1 == Approx(0.5));
-  CHECK(ft::macro_f1(m) == Approx((0.5 + 2.0 / 3 + 1.0) / 3));
-  const auto report = ft::classification_report(gold, pred, {"a", "b", "c"});
+  CHECK(ft::classify::class_scores(m, 0).f1 == Approx(0.5));
+  CHECK(ft::classify::macro_f1(m) == Approx((0.5 + 2.0 / 3 + 1.0) / 3));
+  const auto report = ft::classify::classification_report(gold, pred, {"a", "b", "c"});
   CHECK(report["per_class"][2]["f1"] == 1.0);
   CHECK_FALSE(report.contains("mcc"));  // binary only
 }
@@ -26,14 +26,14 @@ TEST_CASE("classification: accuracy, per-class P/R/F1, macro-F1, confusion matri
 TEST_CASE("binary: F1 of class 1 and MCC", "[finetune][metrics]") {
   // tp 3, fn 1, fp 1, tn 3
   const std::vector<std::int64_t> gold{1, 1, 0, 0, 1, 0, 1, 0}, pred{1, 0, 0, 0, 1, 1, 1, 0};
-  const auto report = ft::classification_report(gold, pred, {"0", "1"});
+  const auto report = ft::classify::classification_report(gold, pred, {"0", "1"});
   CHECK(report["mcc"].get<double>() == Approx(0.5));
   CHECK(report["f1"].get<double>() == Approx(0.75));
-  CHECK(ft::binary_mcc({{5, 0}, {5, 0}}) == 0.0);  // undefined: 0, as scikit-learn
+  CHECK(ft::classify::binary_mcc({{5, 0}, {5, 0}}) == 0.0);  // undefined: 0, as scikit-learn
 }
 
 TEST_CASE("multi-label: exact match, micro- and macro-F1", "[finetune][metrics]") {
-  const auto report = ft::multi_label_report({{0, 1}, {1}, {}}, {{0}, {1, 2}, {}}, {"a", "b", "c"});
+  const auto report = ft::classify::multi_label_report({{0, 1}, {1}, {}}, {{0}, {1, 2}, {}}, {"a", "b", "c"});
   CHECK(report["exact_match"].get<double>() == Approx(1.0 / 3));
   CHECK(report["micro_f1"].get<double>() == Approx(2.0 / 3));
   CHECK(report["macro_f1"].get<double>() == Approx((1.0 + 2.0 / 3 + 0.0) / 3));
@@ -41,10 +41,10 @@ TEST_CASE("multi-label: exact match, micro- and macro-F1", "[finetune][metrics]"
 
 TEST_CASE("regression: Pearson and Spearman with tied ranks", "[finetune][metrics]") {
   const std::vector<double> x{1, 2, 3, 4, 5}, y{2, 4, 5, 4, 5};
-  CHECK(ft::pearson(x, y) == Approx(6.0 / std::sqrt(60.0)));
-  CHECK(ft::average_ranks(y) == std::vector<double>{1, 2.5, 4.5, 2.5, 4.5});
-  CHECK(ft::spearman(x, y) == Approx(0.7378647873726218));  // scipy.stats.spearmanr
-  const auto report = ft::regression_report(x, y);
+  CHECK(ft::classify::pearson(x, y) == Approx(6.0 / std::sqrt(60.0)));
+  CHECK(ft::classify::average_ranks(y) == std::vector<double>{1, 2.5, 4.5, 2.5, 4.5});
+  CHECK(ft::classify::spearman(x, y) == Approx(0.7378647873726218));  // scipy.stats.spearmanr
+  const auto report = ft::classify::regression_report(x, y);
   CHECK(report["mse"].get<double>() == Approx((1 + 4 + 4 + 0 + 0) / 5.0));
 }
 

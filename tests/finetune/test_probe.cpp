@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "finetune/finetune_task.h"
+#include "finetune/classify/classify_task.h"
 #include "finetune/probe/logistic_regression.h"
 #include "finetune/probe/probe.h"
 #include "finetune/probe/probe_data.h"
@@ -90,20 +90,20 @@ TEST_CASE("a stronger L2 penalty shrinks the weights, a constant feature is harm
 }
 
 TEST_CASE("examples_per_class keeps n of each class, in file order, the same for the same seed", "[probe]") {
-  ft::Dataset data;
+  ft::classify::Dataset data;
   for (int i = 0; i < 30; ++i) {
-    ft::Example e;
+    ft::classify::Example e;
     e.label = i % 3 == 0 ? 0 : 1;  // 10 of class 0, 20 of class 1
     data.examples.push_back(e);
   }
-  const auto kept = ft::examples_per_class(data, 4, 9);
+  const auto kept = ft::classify::examples_per_class(data, 4, 9);
   std::map<std::int64_t, int> per_class;
   for (auto i : kept) ++per_class[data.examples[static_cast<std::size_t>(i)].label];
   REQUIRE(per_class == std::map<std::int64_t, int>{{0, 4}, {1, 4}});
   REQUIRE(std::is_sorted(kept.begin(), kept.end()));
-  REQUIRE(ft::examples_per_class(data, 4, 9) == kept);
-  REQUIRE(ft::examples_per_class(data, 4, 10) != kept);
-  REQUIRE(ft::examples_per_class(data, 50, 9).size() == 30);  // fewer than asked: all of them
+  REQUIRE(ft::classify::examples_per_class(data, 4, 9) == kept);
+  REQUIRE(ft::classify::examples_per_class(data, 4, 10) != kept);
+  REQUIRE(ft::classify::examples_per_class(data, 50, 9).size() == 30);  // fewer than asked: all of them
 }
 
 TEST_CASE("probe data: labels_per_class subsets train, a dev label never seen in train names its line", "[probe]") {
@@ -170,7 +170,7 @@ TEST_CASE("data.labels_per_class trains on n examples of each class, drawn with 
   const auto train = test::sst2_slice("train", dir + "/train.tsv", 60);
   const auto dev = test::sst2_slice("dev", dir + "/dev.tsv", 10);
   const auto config = test::tiny_finetune_config(dir, train, dev, {"data.labels_per_class=4"});
-  ft::FinetuneTask task(config, torch::kCPU);
+  ft::classify::ClassifyTask task(config, torch::kCPU);
   REQUIRE(task.training_examples() == 8);
   try {
     (void)test::tiny_finetune_config(dir, train, dev, {"data.labels_per_class=4", "data.task=regression"});

@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 #include "finetune/labels.h"
 #include "finetune/row_reader.h"
 #include "ft_fixture.h"
@@ -15,9 +15,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::vector<ft::Row> read_all(const std::string& path, ft::ReadOptions options) {
-  ft::BadRowPolicy policy(options.skip_bad_rows);
-  return ft::read_rows(path, options, policy);
+std::vector<ft::Row> read_all(const std::string& path, ft::classify::ReadOptions options) {
+  ft::classify::BadRowPolicy policy(options.skip_bad_rows);
+  return ft::classify::read_rows(path, options, policy);
 }
 
 std::unique_ptr<tok::Tokenizer> uncased(const std::string& dir) { return tok::load_tokenizer(test::vocab_dir(dir)); }
@@ -27,7 +27,7 @@ std::unique_ptr<tok::Tokenizer> uncased(const std::string& dir) { return tok::lo
 TEST_CASE("TSV: header row, tab fields, quotes kept literally, BOM and CRLF removed", "[finetune][formats]") {
   const auto dir = test::temp_dir("ft-tsv");
   test::write_text(dir + "/a.tsv", "\xEF\xBB\xBFlabel\ta\tb\r\n1\tsaid \"hi\"\tthere\r\n\n0\tx\ty\n");
-  ft::ReadOptions o;
+  ft::classify::ReadOptions o;
   o.columns = {"a", "b", "label", true, {}, true};
   const auto rows = read_all(dir + "/a.tsv", o);
   REQUIRE(rows.size() == 2);
@@ -41,7 +41,7 @@ TEST_CASE("TSV: header row, tab fields, quotes kept literally, BOM and CRLF remo
 TEST_CASE("CSV: RFC 4180 quoting, doubled quotes, commas and newlines inside fields", "[finetune][formats]") {
   const auto dir = test::temp_dir("ft-csv");
   test::write_text(dir + "/a.csv", "text,label\n\"a, b\",x\n\"she said \"\"no\"\"\",y\n\"two\nlines\",x\nplain,y\n");
-  ft::ReadOptions o;
+  ft::classify::ReadOptions o;
   const auto rows = read_all(dir + "/a.csv", o);
   REQUIRE(rows.size() == 4);
   CHECK(rows[0].text == "a, b");
@@ -60,7 +60,7 @@ TEST_CASE("JSONL and gzip: labels as strings, numbers or lists", "[finetune][for
   const auto dir = test::temp_dir("ft-jsonl");
   test::write_gzip(dir + "/a.jsonl.gz",
                    "{\"text\": \"good\", \"label\": 1}\n{\"text\": \"bad\", \"label\": \"neg\", \"extra\": [1]}\n");
-  ft::ReadOptions o;
+  ft::classify::ReadOptions o;
   const auto rows = read_all(dir + "/a.jsonl.gz", o);
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].label == 1);
@@ -91,26 +91,26 @@ TEST_CASE("task types: single-label ids, multi-label lists, regression values", 
   const auto dir = test::temp_dir("ft-tasks");
   auto tokenizer = uncased(dir);
   test::write_text(dir + "/multi.tsv", "text\tlabel\nfirst\ta,b\nsecond\t\nthird\tc\n");
-  ft::ReadOptions multi;
+  ft::classify::ReadOptions multi;
   multi.task = ft::TaskType::MultiLabel;
   const auto rows = read_all(dir + "/multi.tsv", multi);
-  const auto labels = ft::build_label_map(rows, multi);
+  const auto labels = ft::classify::build_label_map(rows, multi);
   CHECK(labels.names() == std::vector<std::string>{"a", "b", "c"});
-  ft::BadRowPolicy policy(false);
-  auto data = ft::make_dataset(dir + "/multi.tsv", rows, multi, *tokenizer, labels, policy);
+  ft::classify::BadRowPolicy policy(false);
+  auto data = ft::classify::make_dataset(dir + "/multi.tsv", rows, multi, *tokenizer, labels, policy);
   REQUIRE(data.size() == 3);
   CHECK(data.examples[0].label_ids == std::vector<std::int64_t>{0, 1});
   CHECK(data.examples[1].label_ids.empty());
-  auto batch = ft::collate(data, {0, 1, 2}, 0);
+  auto batch = ft::classify::collate(data, {0, 1, 2}, 0);
   CHECK(batch.labels.sizes() == torch::IntArrayRef({3, 3}));
   CHECK(batch.labels[2][2].item<float>() == 1.0f);
 
   test::write_text(dir + "/reg.jsonl", "{\"text\": \"a\", \"label\": 0.5}\n{\"text\": \"b c\", \"label\": \"2.25\"}\n");
-  ft::ReadOptions reg;
+  ft::classify::ReadOptions reg;
   reg.task = ft::TaskType::Regression;
-  auto values = ft::load_dataset(dir + "/reg.jsonl", reg, *tokenizer, ft::LabelMap());
+  auto values = ft::classify::load_dataset(dir + "/reg.jsonl", reg, *tokenizer, ft::LabelMap());
   CHECK(values.examples[1].value == 2.25);
-  auto b = ft::collate(values, {1, 0}, 0);
+  auto b = ft::classify::collate(values, {1, 0}, 0);
   CHECK(b.labels.scalar_type() == torch::kFloat32);
   CHECK(b.input_ids.size(1) == 4);  // [CLS] b c [SEP]: padded to the longest of the batch only
   CHECK(b.attention_mask[1].sum().item<std::int64_t>() == 3);
@@ -120,10 +120,10 @@ TEST_CASE("pairs are truncated longest-first to max_seq_length", "[finetune][for
   const auto dir = test::temp_dir("ft-pairs");
   auto tokenizer = uncased(dir);
   test::write_text(dir + "/p.tsv", "label\ta\tb\n1\tone two three four five six\tseven\n");
-  ft::ReadOptions o;
+  ft::classify::ReadOptions o;
   o.columns = {"a", "b", "label", true, {}, true};
   o.max_seq_length = 6;
-  auto data = ft::load_dataset(dir + "/p.tsv", o, *tokenizer, ft::LabelMap({"0", "1"}));
+  auto data = ft::classify::load_dataset(dir + "/p.tsv", o, *tokenizer, ft::LabelMap({"0", "1"}));
   const auto& e = data.examples[0];
   REQUIRE(e.input_ids.size() == 6);  // [CLS] one two [SEP] seven [SEP]
   CHECK(e.token_type_ids == std::vector<std::int32_t>{0, 0, 0, 0, 1, 1});
@@ -134,31 +134,31 @@ TEST_CASE("bad rows: an error naming file and line, or skipped and counted", "[f
   auto tokenizer = uncased(dir);
   const auto file = dir + "/bad.tsv";
   test::write_text(file, "text\tlabel\ngood\tpos\nmissing a field\n\tneg\nbad \xC3\x28 utf8\tpos\nok\tneg\nnew\tunknown\n");
-  ft::ReadOptions strict;
-  ft::BadRowPolicy policy(false);
-  REQUIRE_THROWS_WITH(ft::read_rows(file, strict, policy), Contains("bad.tsv:3: 1 fields, the header has 2"));
+  ft::classify::ReadOptions strict;
+  ft::classify::BadRowPolicy policy(false);
+  REQUIRE_THROWS_WITH(ft::classify::read_rows(file, strict, policy), Contains("bad.tsv:3: 1 fields, the header has 2"));
 
-  ft::ReadOptions lenient;
+  ft::classify::ReadOptions lenient;
   lenient.skip_bad_rows = true;
-  auto data = ft::load_dataset(file, lenient, *tokenizer, ft::LabelMap({"neg", "pos"}));
+  auto data = ft::classify::load_dataset(file, lenient, *tokenizer, ft::LabelMap({"neg", "pos"}));
   CHECK(data.size() == 2);      // good, ok
   CHECK(data.skipped == 4);     // field count, empty text, invalid UTF-8, unknown label
   CHECK(data.examples[1].line == 6);
 
   test::write_text(dir + "/utf.tsv", "text\tlabel\nbad \xC3\x28 utf8\tpos\n");
-  REQUIRE_THROWS_WITH(ft::load_dataset(dir + "/utf.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
+  REQUIRE_THROWS_WITH(ft::classify::load_dataset(dir + "/utf.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
                       Contains("utf.tsv:2: invalid UTF-8"));
   test::write_text(dir + "/empty.tsv", "text\tlabel\n  \tpos\n");
-  REQUIRE_THROWS_WITH(ft::load_dataset(dir + "/empty.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
+  REQUIRE_THROWS_WITH(ft::classify::load_dataset(dir + "/empty.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
                       Contains("empty.tsv:2: empty text"));
   test::write_text(dir + "/unknown.tsv", "text\tlabel\nfine\tmaybe\n");
-  REQUIRE_THROWS_WITH(ft::load_dataset(dir + "/unknown.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
+  REQUIRE_THROWS_WITH(ft::classify::load_dataset(dir + "/unknown.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
                       Contains("unknown.tsv:2: unknown label 'maybe'"));
   test::write_text(dir + "/nocol.tsv", "sentence\tlabel\nfine\tpos\n");
-  REQUIRE_THROWS_WITH(ft::load_dataset(dir + "/nocol.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
+  REQUIRE_THROWS_WITH(ft::classify::load_dataset(dir + "/nocol.tsv", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
                       Contains("no column 'text'"));
   test::write_text(dir + "/nolabel.jsonl", "{\"text\": \"x\"}\n");
-  REQUIRE_THROWS_WITH(ft::load_dataset(dir + "/nolabel.jsonl", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
+  REQUIRE_THROWS_WITH(ft::classify::load_dataset(dir + "/nolabel.jsonl", strict, *tokenizer, ft::LabelMap({"neg", "pos"})),
                       Contains("nolabel.jsonl:1: missing label 'label'"));
 }
 

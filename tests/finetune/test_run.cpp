@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "finetune/finetune_task.h"
-#include "finetune/inference.h"
+#include "finetune/classify/classify_files.h"
+#include "finetune/classify/classify_task.h"
 #include "finetune/row_reader.h"
 #include "ft_fixture.h"
+#include "infer/model.h"
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resume_from = "") {
-  ft::FinetuneTask task(config, torch::kCPU);
+  ft::classify::ClassifyTask task(config, torch::kCPU);
   return test::train_task(task, config, resume_from);
 }
 
@@ -61,13 +62,13 @@ TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][pred
   const auto s = sst2("ft-predict");
   auto config = test::tiny_finetune_config(s.dir, s.train, s.dev, {"training.max_steps=12"});
   const auto result = run(config);
-  auto classifier = ft::load_classifier(result.model_dir, torch::kCPU);
+  auto classifier = infer::Model::open(result.model_dir);
   ft::InputSettings settings;
   settings.batch_size = 5;  // batches differ from evaluate's: the numbers must not
-  const auto evaluated = ft::evaluate_file(classifier, s.dev, settings, torch::kCPU);
+  const auto evaluated = ft::classify::evaluate_file(classifier, s.dev, settings);
   settings.batch_size = 16;
   const auto out = s.dir + "/predictions.tsv";
-  const auto summary = ft::predict_file(classifier, s.dev, out, settings, torch::kCPU, /*chunk_rows=*/7);
+  const auto summary = ft::classify::predict_file(classifier, s.dev, out, settings, /*chunk_rows=*/7);
   REQUIRE(summary.rows == 48);
 
   ft::Columns columns{"sentence", "", "label", true, {}, true};
@@ -85,7 +86,7 @@ TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][pred
 
   // JSONL in, JSONL out, with the probabilities as an object.
   std::ofstream(s.dir + "/in.jsonl") << "{\"sentence\": \"a gorgeous , witty , seductive movie .\", \"id\": 7}\n";
-  ft::predict_file(classifier, s.dir + "/in.jsonl", s.dir + "/out.jsonl", ft::InputSettings{}, torch::kCPU);
+  ft::classify::predict_file(classifier, s.dir + "/in.jsonl", s.dir + "/out.jsonl", ft::InputSettings{});
   std::ifstream in(s.dir + "/out.jsonl");
   std::string line;
   REQUIRE(std::getline(in, line));
@@ -156,9 +157,9 @@ TEST_CASE("multi-label (JSONL) and regression (CSV, gzip) tasks train and evalua
   const auto mr = run(m);
   CHECK(mr.last_eval.count("micro_f1"));
   CHECK(mr.last_eval.count("exact_match"));
-  auto mc = ft::load_classifier(mr.model_dir, torch::kCPU);
-  CHECK(mc.task == ft::TaskType::MultiLabel);
-  CHECK(mc.labels.names() == std::vector<std::string>{"comma", "long", "third"});
+  auto mc = infer::Model::open(mr.model_dir);
+  CHECK(ft::task_of(mc.config()) == ft::TaskType::MultiLabel);
+  CHECK(ft::LabelMap::of(mc.config()).names() == std::vector<std::string>{"comma", "long", "third"});
 
   auto r = test::tiny_finetune_config(dir, dir + "/reg.csv.gz", dir + "/reg.csv.gz",
                                       {"training.max_steps=3", "run.output_dir=" + dir + "/reg", "data.text_column=text",
@@ -168,9 +169,9 @@ TEST_CASE("multi-label (JSONL) and regression (CSV, gzip) tasks train and evalua
   CHECK(rr.last_eval.count("pearson"));
   CHECK(rr.last_eval.count("spearman"));
   CHECK(std::isfinite(rr.last_eval.at("loss")));
-  auto rc = ft::load_classifier(rr.model_dir, torch::kCPU);
-  CHECK(rc.task == ft::TaskType::Regression);
-  CHECK(rc.config.num_labels == 1);
+  auto rc = infer::Model::open(rr.model_dir);
+  CHECK(ft::task_of(rc.config()) == ft::TaskType::Regression);
+  CHECK(rc.config().num_labels == 1);
 }
 
 TEST_CASE("class weights and a pretrained encoder: init_from loads the encoder, the head is new",
@@ -190,7 +191,7 @@ TEST_CASE("class weights and a pretrained encoder: init_from loads the encoder, 
   CHECK(model::HeadOptions::of(config).type == model::HeadType::Attention);
 
   const auto bad = test::tiny_finetune_config(s.dir, s.train, s.dev, {"data.class_weights=1,2,3"});
-  CHECK_THROWS_WITH(ft::FinetuneTask(bad, torch::kCPU), Catch::Matchers::Contains("3 weights for 2 classes"));
+  CHECK_THROWS_WITH(ft::classify::ClassifyTask(bad, torch::kCPU), Catch::Matchers::Contains("3 weights for 2 classes"));
 }
 
 TEST_CASE("config errors name the key", "[finetune][config]") {

@@ -32,11 +32,11 @@ std::string write_file(const std::string& dir, const std::string& name, const st
   return path;
 }
 
-ft::TaggedData read(const std::string& path, ft::TaggedReadOptions options = {}) {
-  return ft::read_tagged(path, options);
+ft::tagging::TaggedData read(const std::string& path, ft::tagging::TaggedReadOptions options = {}) {
+  return ft::tagging::read_tagged(path, options);
 }
 
-std::vector<Tags> all_tags(const ft::TaggedData& data) {
+std::vector<Tags> all_tags(const ft::tagging::TaggedData& data) {
   std::vector<Tags> out;
   for (const auto& s : data.sentences) out.push_back(s.tags);
   return out;
@@ -47,39 +47,39 @@ std::vector<Tags> all_tags(const ft::TaggedData& data) {
 // ---- tag schemes ----------------------------------------------------------
 
 TEST_CASE("tag schemes: names, and IOB1/BIOES/BMES to IOB2", "[tagging]") {
-  CHECK(ft::parse_tag_scheme("bioes") == ft::TagScheme::Bioes);
-  CHECK(ft::tag_scheme_name(ft::parse_tag_scheme("bmes")) == "bmes");
-  CHECK_THROWS_WITH(ft::parse_tag_scheme("bio"), Contains("iob2, iob1, bioes, bmes"));
+  CHECK(ft::tagging::parse_tag_scheme("bioes") == ft::tagging::TagScheme::Bioes);
+  CHECK(ft::tagging::tag_scheme_name(ft::tagging::parse_tag_scheme("bmes")) == "bmes");
+  CHECK_THROWS_WITH(ft::tagging::parse_tag_scheme("bio"), Contains("iob2, iob1, bioes, bmes"));
 
   // IOB2 stays as it is; an I- that starts an entity is read as conlleval reads it.
-  CHECK(ft::to_iob2({"B-PER", "I-PER", "O", "B-creative-work"}, ft::TagScheme::Iob2) ==
+  CHECK(ft::tagging::to_iob2({"B-PER", "I-PER", "O", "B-creative-work"}, ft::tagging::TagScheme::Iob2) ==
         Tags{"B-PER", "I-PER", "O", "B-creative-work"});
-  CHECK(ft::to_iob2({"O", "I-PER", "I-PER", "I-LOC"}, ft::TagScheme::Iob2) == Tags{"O", "B-PER", "I-PER", "B-LOC"});
+  CHECK(ft::tagging::to_iob2({"O", "I-PER", "I-PER", "I-LOC"}, ft::tagging::TagScheme::Iob2) == Tags{"O", "B-PER", "I-PER", "B-LOC"});
   // IOB1: entities begin with I-; B- only parts two adjacent entities of one type.
-  CHECK(ft::to_iob2({"I-PER", "I-PER", "B-PER", "O", "I-LOC", "I-ORG"}, ft::TagScheme::Iob1) ==
+  CHECK(ft::tagging::to_iob2({"I-PER", "I-PER", "B-PER", "O", "I-LOC", "I-ORG"}, ft::tagging::TagScheme::Iob1) ==
         Tags{"B-PER", "I-PER", "B-PER", "O", "B-LOC", "B-ORG"});
-  CHECK(ft::to_iob2({"B-PER", "E-PER", "S-LOC", "S-LOC", "O", "B-ORG", "I-ORG", "E-ORG", "E-ORG"},
-                    ft::TagScheme::Bioes) ==
+  CHECK(ft::tagging::to_iob2({"B-PER", "E-PER", "S-LOC", "S-LOC", "O", "B-ORG", "I-ORG", "E-ORG", "E-ORG"},
+                    ft::tagging::TagScheme::Bioes) ==
         Tags{"B-PER", "I-PER", "B-LOC", "B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "B-ORG"});
-  CHECK(ft::to_iob2({"B-NAME", "M-NAME", "E-NAME", "S-ORG", "M-ORG"}, ft::TagScheme::Bmes) ==
+  CHECK(ft::tagging::to_iob2({"B-NAME", "M-NAME", "E-NAME", "S-ORG", "M-ORG"}, ft::tagging::TagScheme::Bmes) ==
         Tags{"B-NAME", "I-NAME", "I-NAME", "B-ORG", "B-ORG"});
-  CHECK(ft::to_iob2({}, ft::TagScheme::Iob2).empty());
+  CHECK(ft::tagging::to_iob2({}, ft::tagging::TagScheme::Iob2).empty());
 }
 
 TEST_CASE("tag schemes: tag forms and strict sequence rules", "[tagging]") {
-  CHECK_FALSE(ft::check_tag_forms({"O", "B-X", "I-X"}, ft::TagScheme::Iob2));
+  CHECK_FALSE(ft::tagging::check_tag_forms({"O", "B-X", "I-X"}, ft::tagging::TagScheme::Iob2));
   for (const auto& bad : {"X", "B-", "b-PER", "E-PER", "BPER", "o"}) {
-    const auto problem = ft::check_tag_forms({"O", bad}, ft::TagScheme::Iob2);
+    const auto problem = ft::tagging::check_tag_forms({"O", bad}, ft::tagging::TagScheme::Iob2);
     REQUIRE(problem);
     CHECK(problem->index == 1);
     CHECK_THAT(problem->message, Contains("O, B-TYPE, I-TYPE"));
   }
-  CHECK(ft::check_tag_forms({"M-PER"}, ft::TagScheme::Bioes));
-  CHECK(ft::check_tag_forms({"I-PER"}, ft::TagScheme::Bmes));
-  CHECK_FALSE(ft::check_tag_forms({"S-PER", "M-PER"}, ft::TagScheme::Bmes));
-  CHECK_THROWS_WITH(ft::to_iob2({"O", "X"}, ft::TagScheme::Iob2), Contains("token 1"));
+  CHECK(ft::tagging::check_tag_forms({"M-PER"}, ft::tagging::TagScheme::Bioes));
+  CHECK(ft::tagging::check_tag_forms({"I-PER"}, ft::tagging::TagScheme::Bmes));
+  CHECK_FALSE(ft::tagging::check_tag_forms({"S-PER", "M-PER"}, ft::tagging::TagScheme::Bmes));
+  CHECK_THROWS_WITH(ft::tagging::to_iob2({"O", "X"}, ft::tagging::TagScheme::Iob2), Contains("token 1"));
 
-  const auto iob2 = [](Tags tags) { return ft::strict_violation(tags, ft::TagScheme::Iob2); };
+  const auto iob2 = [](Tags tags) { return ft::tagging::strict_violation(tags, ft::tagging::TagScheme::Iob2); };
   CHECK_FALSE(iob2({"B-PER", "I-PER", "O", "B-LOC", "B-LOC"}));
   auto p = iob2({"O", "I-PER"});
   REQUIRE(p);
@@ -90,12 +90,12 @@ TEST_CASE("tag schemes: tag forms and strict sequence rules", "[tagging]") {
   CHECK(p->index == 1);
   CHECK_THAT(iob2({"I-PER"})->message, Contains("at the start of the sentence"));
 
-  const auto iob1 = [](Tags tags) { return ft::strict_violation(tags, ft::TagScheme::Iob1); };
+  const auto iob1 = [](Tags tags) { return ft::tagging::strict_violation(tags, ft::tagging::TagScheme::Iob1); };
   CHECK_FALSE(iob1({"I-PER", "B-PER", "O", "I-LOC", "I-ORG"}));
   REQUIRE(iob1({"O", "B-PER"}));
   CHECK(iob1({"O", "B-PER"})->index == 1);
 
-  const auto bioes = [](Tags tags) { return ft::strict_violation(tags, ft::TagScheme::Bioes); };
+  const auto bioes = [](Tags tags) { return ft::tagging::strict_violation(tags, ft::tagging::TagScheme::Bioes); };
   CHECK_FALSE(bioes({"B-PER", "I-PER", "E-PER", "S-LOC", "O"}));
   REQUIRE(bioes({"B-PER", "O"}));
   CHECK(bioes({"B-PER", "O"})->index == 0);
@@ -103,20 +103,20 @@ TEST_CASE("tag schemes: tag forms and strict sequence rules", "[tagging]") {
   CHECK_THAT(bioes({"S-PER", "B-PER"})->message, Contains("the sentence ends"));
   CHECK(bioes({"O", "E-PER"})->index == 1);
   CHECK(bioes({"B-PER", "E-LOC"})->index == 0);
-  CHECK_FALSE(ft::strict_violation({"B-X", "M-X", "E-X", "S-Y"}, ft::TagScheme::Bmes));
-  CHECK(ft::strict_violation({"B-X", "I-X"}, ft::TagScheme::Bmes));  // I- is no BMES tag
+  CHECK_FALSE(ft::tagging::strict_violation({"B-X", "M-X", "E-X", "S-Y"}, ft::tagging::TagScheme::Bmes));
+  CHECK(ft::tagging::strict_violation({"B-X", "I-X"}, ft::tagging::TagScheme::Bmes));  // I- is no BMES tag
 }
 
 TEST_CASE("entities: conlleval's chunk rules on IOB2 and IOB1 tags", "[tagging]") {
-  using E = ft::Entity;
-  CHECK(ft::extract_entities({"B-PER", "I-PER", "O", "B-LOC"}) == std::vector<E>{{"PER", 0, 2}, {"LOC", 3, 4}});
+  using E = ft::tagging::Entity;
+  CHECK(ft::tagging::extract_entities({"B-PER", "I-PER", "O", "B-LOC"}) == std::vector<E>{{"PER", 0, 2}, {"LOC", 3, 4}});
   // An I- after O or after another type starts an entity; a type change ends one.
-  CHECK(ft::extract_entities({"O", "I-PER", "I-PER", "I-LOC"}) == std::vector<E>{{"PER", 1, 3}, {"LOC", 3, 4}});
-  CHECK(ft::extract_entities({"B-PER", "I-LOC", "I-LOC"}) == std::vector<E>{{"PER", 0, 1}, {"LOC", 1, 3}});
-  CHECK(ft::extract_entities({"B-PER", "B-PER", "I-PER"}) == std::vector<E>{{"PER", 0, 1}, {"PER", 1, 3}});
-  CHECK(ft::extract_entities({"I-PER", "I-PER", "B-PER"}) == std::vector<E>{{"PER", 0, 2}, {"PER", 2, 3}});
-  CHECK(ft::extract_entities({"O", "O"}).empty());
-  CHECK_THROWS_WITH(ft::extract_entities({"O", "S-PER"}), Contains("token 1"));
+  CHECK(ft::tagging::extract_entities({"O", "I-PER", "I-PER", "I-LOC"}) == std::vector<E>{{"PER", 1, 3}, {"LOC", 3, 4}});
+  CHECK(ft::tagging::extract_entities({"B-PER", "I-LOC", "I-LOC"}) == std::vector<E>{{"PER", 0, 1}, {"LOC", 1, 3}});
+  CHECK(ft::tagging::extract_entities({"B-PER", "B-PER", "I-PER"}) == std::vector<E>{{"PER", 0, 1}, {"PER", 1, 3}});
+  CHECK(ft::tagging::extract_entities({"I-PER", "I-PER", "B-PER"}) == std::vector<E>{{"PER", 0, 2}, {"PER", 2, 3}});
+  CHECK(ft::tagging::extract_entities({"O", "O"}).empty());
+  CHECK_THROWS_WITH(ft::tagging::extract_entities({"O", "S-PER"}), Contains("token 1"));
 }
 
 // ---- reader -----------------------------------------------------------------
@@ -137,7 +137,7 @@ TEST_CASE("CoNLL reader: tab and space columns, -DOCSTART-, blank lines, CRLF", 
                                "-DOCSTART-\tO\n"
                                "Peter\tB-PER");
   const auto data = read(path);
-  CHECK(data.format == ft::TaggedFormat::Conll);
+  CHECK(data.format == ft::tagging::TaggedFormat::Conll);
   REQUIRE(data.sentences.size() == 3);
   const auto& a = data.sentences[0];
   CHECK(a.line == 3);
@@ -155,12 +155,12 @@ TEST_CASE("CoNLL reader: tab and space columns, -DOCSTART-, blank lines, CRLF", 
   CHECK(data.trailing_lines.empty());
   CHECK(data.skipped == 0);
 
-  CHECK(ft::split_columns("a  b\tc") == Tags{"a", "b", "c"});
-  CHECK(ft::split_columns("  a   b ") == Tags{"a", "b"});
-  CHECK(ft::split_columns("a\t \tO\t") == Tags{"a", "O"});
-  CHECK(ft::parse_tagged_format("auto", "x.txt") == ft::TaggedFormat::Conll);
-  CHECK(ft::parse_tagged_format("auto", "x.json") == ft::TaggedFormat::Jsonl);
-  CHECK_THROWS_WITH(ft::parse_tagged_format("csv", "x"), Contains("auto, conll, jsonl"));
+  CHECK(ft::tagging::split_columns("a  b\tc") == Tags{"a", "b", "c"});
+  CHECK(ft::tagging::split_columns("  a   b ") == Tags{"a", "b"});
+  CHECK(ft::tagging::split_columns("a\t \tO\t") == Tags{"a", "O"});
+  CHECK(ft::tagging::parse_tagged_format("auto", "x.txt") == ft::tagging::TaggedFormat::Conll);
+  CHECK(ft::tagging::parse_tagged_format("auto", "x.json") == ft::tagging::TaggedFormat::Jsonl);
+  CHECK_THROWS_WITH(ft::tagging::parse_tagged_format("csv", "x"), Contains("auto, conll, jsonl"));
 }
 
 TEST_CASE("CoNLL reader: bad rows name FILE:LINE, skipped sentences are counted", "[tagging]") {
@@ -177,7 +177,7 @@ TEST_CASE("CoNLL reader: bad rows name FILE:LINE, skipped sentences are counted"
   CHECK_THROWS_AS(read(path), ft::BadRow);
   CHECK_THROWS_WITH(read(path), Contains(path + ":4: one column"));
 
-  ft::TaggedReadOptions skip;
+  ft::tagging::TaggedReadOptions skip;
   skip.skip_bad_rows = true;
   const auto data = read(path, skip);
   CHECK(data.skipped == 2);
@@ -190,7 +190,7 @@ TEST_CASE("CoNLL reader: bad rows name FILE:LINE, skipped sentences are counted"
   CHECK(data.sentences[1].preceding_lines == Tags{"", "", ""});
 
   // Predict input: a token alone is fine, and the sentence has no tags.
-  ft::TaggedReadOptions predict;
+  ft::tagging::TaggedReadOptions predict;
   predict.labels_required = false;
   const auto p = read(write_file(dir, "p.conll", "Alone\nhere\n\nTagged\tO\n"), predict);
   REQUIRE(p.sentences.size() == 2);
@@ -205,12 +205,12 @@ TEST_CASE("CoNLL reader: schemes convert on read, strict mode rejects what conll
   const auto dir = test::temp_dir("tagging-schemes");
   const auto loose = write_file(dir, "a.conll", "x\tO\ny\tI-PER\nz\tI-PER\n");
   CHECK(read(loose).sentences[0].tags == Tags{"O", "B-PER", "I-PER"});
-  ft::TaggedReadOptions strict;
+  ft::tagging::TaggedReadOptions strict;
   strict.strict = true;
   CHECK_THROWS_WITH(read(loose, strict), Contains(loose + ":2: token 1: 'I-PER' continues an entity that never began"));
 
-  ft::TaggedReadOptions bioes;
-  bioes.scheme = ft::TagScheme::Bioes;
+  ft::tagging::TaggedReadOptions bioes;
+  bioes.scheme = ft::tagging::TagScheme::Bioes;
   const auto b = write_file(dir, "b.iob", "a S-LOC\nb B-PER\nc E-PER\n");
   CHECK(read(b, bioes).sentences[0].tags == Tags{"B-LOC", "B-PER", "I-PER"});
   CHECK_THROWS_WITH(read(b), Contains(b + ":1: token 0: tag 'S-LOC' is not of the form"));
@@ -226,11 +226,11 @@ TEST_CASE("JSONL reader: tokens with tags or ner_tags ids, bad rows", "[tagging]
                                "\n\n"
                                R"({"tokens": ["Rome"], "ner_tags": [2]})"
                                "\n");
-  ft::TaggedReadOptions options;
+  ft::tagging::TaggedReadOptions options;
   CHECK_THROWS_WITH(read(path, options), Contains(path + ":3: \"ner_tags\" holds integer ids"));
   options.label_names = {"O", "B-PER", "B-LOC"};
   const auto data = read(path, options);
-  CHECK(data.format == ft::TaggedFormat::Jsonl);
+  CHECK(data.format == ft::tagging::TaggedFormat::Jsonl);
   REQUIRE(data.sentences.size() == 2);
   CHECK(data.sentences[0].tags == Tags{"B-PER", "O", "O", "B-LOC"});
   CHECK(data.sentences[0].object["id"] == 7);
@@ -253,7 +253,7 @@ TEST_CASE("JSONL reader: tokens with tags or ner_tags ids, bad rows", "[tagging]
     const auto file = write_file(dir, "bad.jsonl", "{\"tokens\": [\"ok\"], \"tags\": [\"O\"]}\n" + line + "\n");
     CHECK_THROWS_WITH(read(file, options), Contains(file + ":2: ") && Contains(message));
   }
-  ft::TaggedReadOptions predict;
+  ft::tagging::TaggedReadOptions predict;
   predict.labels_required = false;
   CHECK(read(write_file(dir, "p.jsonl", "{\"tokens\": [\"a\"]}\n"), predict).sentences[0].tags.empty());
 }
@@ -266,7 +266,7 @@ TEST_CASE("JSONL reader: CLUENER text with character spans, Chinese and whitespa
   const auto path = write_file(dir, "a.json",
                                chinese + "\n" +
                                    R"({"text": "Hi 张三 ok", "label": {"name": {"张三": [[3, 4]]}, "other": {"i 张": [[1, 3]]}}})");
-  ft::TaggedReadOptions options;
+  ft::tagging::TaggedReadOptions options;
   CHECK_THROWS_WITH(read(path, options),
                     Contains(path + R"(:2: label.other."i 张" [1,3] overlaps label.name."张三" [3,4])"));
   write_file(dir, "a.json",
@@ -301,7 +301,7 @@ TEST_CASE("JSONL reader: CLUENER text with character spans, Chinese and whitespa
     const auto file = write_file(dir, "bad.jsonl", line + "\n");
     CHECK_THROWS_WITH(read(file), Contains(file + ":1: ") && Contains(message));
   }
-  ft::TaggedReadOptions skip;
+  ft::tagging::TaggedReadOptions skip;
   skip.skip_bad_rows = true;
   const auto skipped = read(write_file(dir, "s.jsonl", bad[0].first + "\n{\"text\": \"好\", \"label\": {}}\n"), skip);
   CHECK(skipped.skipped == 1);
@@ -314,7 +314,7 @@ TEST_CASE("JSONL reader: CLUENER text with character spans, Chinese and whitespa
 TEST_CASE("entity metrics: a worked example, micro-averaged, with the per-type table", "[tagging]") {
   const std::vector<Tags> gold = {{"B-PER", "I-PER", "O", "B-LOC"}, {"B-ORG", "O", "B-PER"}};
   const std::vector<Tags> pred = {{"B-PER", "I-PER", "O", "B-ORG"}, {"B-ORG", "O", "O"}};
-  const auto s = ft::score_entities(gold, pred);
+  const auto s = ft::tagging::score_entities(gold, pred);
   CHECK(s.gold_entities == 4);
   CHECK(s.predicted_entities == 3);
   CHECK(s.correct_entities == 2);
@@ -346,24 +346,24 @@ TEST_CASE("entity metrics: a worked example, micro-averaged, with the per-type t
 
 TEST_CASE("entity metrics: conlleval's rules for I- after O, type changes, boundaries, IOB1", "[tagging]") {
   // An I- after O begins the same entity a B- would: correct, though the tags differ.
-  auto s = ft::score_entities({{"O", "B-PER", "I-PER", "O"}}, {{"O", "I-PER", "I-PER", "O"}});
+  auto s = ft::tagging::score_entities({{"O", "B-PER", "I-PER", "O"}}, {{"O", "I-PER", "I-PER", "O"}});
   CHECK(s.correct_entities == 1);
   CHECK(s.f1 == Approx(1.0));
   CHECK(s.accuracy == Approx(0.75));
   // A type change mid-entity makes two entities, neither right.
-  s = ft::score_entities({{"B-PER", "I-PER"}}, {{"B-PER", "I-LOC"}});
+  s = ft::tagging::score_entities({{"B-PER", "I-PER"}}, {{"B-PER", "I-LOC"}});
   CHECK(s.predicted_entities == 2);
   CHECK(s.correct_entities == 0);
   CHECK(s.per_type.at("LOC").predicted == 1);
   // Right type, wrong end; and right span, wrong type.
-  s = ft::score_entities({{"B-PER", "I-PER", "O"}, {"B-LOC"}}, {{"B-PER", "O", "O"}, {"B-ORG"}});
+  s = ft::tagging::score_entities({{"B-PER", "I-PER", "O"}, {"B-LOC"}}, {{"B-PER", "O", "O"}, {"B-ORG"}});
   CHECK(s.correct_entities == 0);
   CHECK(s.f1 == 0.0);
   // A sentence boundary ends an entity: the same tags in one sentence are one entity.
-  s = ft::score_entities({{"O", "B-PER"}, {"I-PER", "O"}}, {{"O", "B-PER"}, {"I-PER", "O"}});
+  s = ft::tagging::score_entities({{"O", "B-PER"}, {"I-PER", "O"}}, {{"O", "B-PER"}, {"I-PER", "O"}});
   CHECK(s.gold_entities == 2);
   // IOB1 gold against IOB2 predictions: the entities are what count.
-  s = ft::score_entities({{"I-PER", "I-PER", "B-PER", "O", "I-LOC"}}, {{"B-PER", "I-PER", "B-PER", "O", "B-LOC"}});
+  s = ft::tagging::score_entities({{"I-PER", "I-PER", "B-PER", "O", "I-LOC"}}, {{"B-PER", "I-PER", "B-PER", "O", "B-LOC"}});
   CHECK(s.gold_entities == 3);
   CHECK(s.correct_entities == 3);
   CHECK(s.f1 == Approx(1.0));
@@ -371,27 +371,27 @@ TEST_CASE("entity metrics: conlleval's rules for I- after O, type changes, bound
 
 TEST_CASE("entity metrics: nothing predicted, perfect prediction, errors", "[tagging]") {
   const std::vector<Tags> gold = {{"B-PER", "I-PER", "O"}, {"O", "B-LOC"}};
-  auto s = ft::score_entities(gold, {{"O", "O", "O"}, {"O", "O"}});
+  auto s = ft::tagging::score_entities(gold, {{"O", "O", "O"}, {"O", "O"}});
   CHECK(s.predicted_entities == 0);
   CHECK(s.precision == 0.0);
   CHECK(s.recall == 0.0);
   CHECK(s.f1 == 0.0);
   CHECK(s.accuracy == Approx(2.0 / 5));
   CHECK(s.per_type.at("PER").precision == 0.0);
-  s = ft::score_entities(gold, gold);
+  s = ft::tagging::score_entities(gold, gold);
   CHECK(s.precision == 1.0);
   CHECK(s.recall == 1.0);
   CHECK(s.f1 == 1.0);
   CHECK(s.accuracy == 1.0);
-  s = ft::score_entities({{"O"}}, {{"O"}});
+  s = ft::tagging::score_entities({{"O"}}, {{"O"}});
   CHECK(s.f1 == 0.0);  // no entities anywhere: conlleval prints 0
   CHECK(s.per_type.empty());
-  CHECK(ft::score_entities({}, {}).accuracy == 0.0);
+  CHECK(ft::tagging::score_entities({}, {}).accuracy == 0.0);
 
-  CHECK_THROWS_WITH(ft::score_entities({{"O", "O"}}, {{"O"}}), Contains("sentence 0: 2 gold tags but 1 predicted"));
-  CHECK_THROWS_WITH(ft::score_entities({{"O"}, {"O"}}, {{"O"}, {"E-X"}}),
+  CHECK_THROWS_WITH(ft::tagging::score_entities({{"O", "O"}}, {{"O"}}), Contains("sentence 0: 2 gold tags but 1 predicted"));
+  CHECK_THROWS_WITH(ft::tagging::score_entities({{"O"}, {"O"}}, {{"O"}, {"E-X"}}),
                     Contains("sentence 1 (predicted): token 0: tag 'E-X'"));
-  CHECK_THROWS_WITH(ft::score_entities({{"O"}}, {}), Contains("1 gold sentences but 0 predicted"));
+  CHECK_THROWS_WITH(ft::tagging::score_entities({{"O"}}, {}), Contains("1 gold sentences but 0 predicted"));
 }
 
 TEST_CASE("entity metrics: WNUT-17 test scored against itself", "[tagging]") {
@@ -400,7 +400,7 @@ TEST_CASE("entity metrics: WNUT-17 test scored against itself", "[tagging]") {
   CHECK(data.skipped == 0);
   CHECK(data.sentences.size() == 1287);
   const auto tags = all_tags(data);
-  const auto s = ft::score_entities(tags, tags);
+  const auto s = ft::tagging::score_entities(tags, tags);
   CHECK(s.f1 == 1.0);
   CHECK(s.precision == 1.0);
   CHECK(s.recall == 1.0);
@@ -414,7 +414,7 @@ TEST_CASE("entity metrics: WNUT-17 test scored against itself", "[tagging]") {
   std::int64_t entities = 0;
   std::map<std::string, std::int64_t> per_type;
   const auto count = [&] {
-    for (const auto& tag : ft::to_iob2(sentence, ft::TagScheme::Iob2))
+    for (const auto& tag : ft::tagging::to_iob2(sentence, ft::tagging::TagScheme::Iob2))
       if (tag.rfind("B-", 0) == 0) ++entities, ++per_type[tag.substr(2)];
     sentence.clear();
   };
@@ -451,7 +451,7 @@ std::vector<std::vector<std::int32_t>> single_pieces(std::size_t words) {
 
 // Every word in some window, owned by exactly one window that holds it; all
 // of each word's pieces in each window that holds it.
-void check_cover(const std::vector<ft::WordWindow>& windows, const std::vector<std::vector<std::int32_t>>& pieces,
+void check_cover(const std::vector<ft::tagging::WordWindow>& windows, const std::vector<std::vector<std::int32_t>>& pieces,
                  std::int64_t max_seq_length) {
   std::vector<int> owned(pieces.size(), 0);
   for (const auto& w : windows) {
@@ -483,49 +483,49 @@ TEST_CASE("word windows: one window, labels on first pieces or on all pieces", "
   const auto tokenizer = uncased();
   const auto special = tokenizer->special_ids();
   const Tags words = {"Unaffable", "lives", "\xE2\x80\x8B", "here"};  // a zero-width space has no pieces
-  const auto pieces = ft::word_pieces(words, *tokenizer, 126);
+  const auto pieces = ft::tagging::word_pieces(words, *tokenizer, 126);
   REQUIRE(pieces[0].size() > 1);
   CHECK(pieces[2] == std::vector<std::int32_t>{special.unk});
 
   const std::map<std::string, std::int64_t> ids = {{"O", 0}, {"B-PER", 1}, {"B-LOC", 2}};
   const auto id_of = [&](const std::string& tag) { return ids.count(tag) ? ids.at(tag) : -1; };
-  const auto labels = ft::word_label_ids({"B-PER", "O", "O", "B-LOC"}, id_of);
+  const auto labels = ft::tagging::word_label_ids({"B-PER", "O", "O", "B-LOC"}, id_of);
   CHECK(labels == std::vector<std::int64_t>{1, 0, 0, 2});
-  CHECK_THROWS_WITH(ft::word_label_ids({"O", "I-PER"}, id_of),
+  CHECK_THROWS_WITH(ft::tagging::word_label_ids({"O", "I-PER"}, id_of),
                     Contains("token 1: tag 'I-PER' is not one of the labels"));
 
-  ft::WindowOptions options;
-  const auto windows = ft::make_windows(words, *tokenizer, labels, options);
+  ft::tagging::WindowOptions options;
+  const auto windows = ft::tagging::make_windows(words, *tokenizer, labels, options);
   REQUIRE(windows.size() == 1);
   const auto& w = windows[0];
   CHECK(w.input_ids.front() == special.cls);
   CHECK(w.input_ids.back() == special.sep);
   CHECK(w.owned_words == std::vector<std::int32_t>{0, 1, 2, 3});
-  std::vector<std::int64_t> expected = {ft::kIgnoredLabel, 1};
-  for (std::size_t i = 1; i < pieces[0].size(); ++i) expected.push_back(ft::kIgnoredLabel);
-  expected.insert(expected.end(), {0, 0, 2, ft::kIgnoredLabel});
+  std::vector<std::int64_t> expected = {ft::tagging::kIgnoredLabel, 1};
+  for (std::size_t i = 1; i < pieces[0].size(); ++i) expected.push_back(ft::tagging::kIgnoredLabel);
+  expected.insert(expected.end(), {0, 0, 2, ft::tagging::kIgnoredLabel});
   CHECK(w.labels == expected);
   check_cover(windows, pieces, options.max_seq_length);
 
   options.label_all_pieces = true;
-  const auto all = ft::make_windows(words, *tokenizer, {1, 0, 0, 2}, options);
+  const auto all = ft::tagging::make_windows(words, *tokenizer, {1, 0, 0, 2}, options);
   for (std::size_t p = 0; p < all[0].labels.size(); ++p) {
     const auto word = all[0].word_of_position[p];
-    CHECK(all[0].labels[p] == (word < 0 ? ft::kIgnoredLabel : std::vector<std::int64_t>{1, 0, 0, 2}[word]));
+    CHECK(all[0].labels[p] == (word < 0 ? ft::tagging::kIgnoredLabel : std::vector<std::int64_t>{1, 0, 0, 2}[word]));
   }
-  CHECK(ft::make_windows(words, *tokenizer, {}, options)[0].labels.empty());
-  CHECK(ft::make_windows(Tags{}, *tokenizer, {}, options).empty());
+  CHECK(ft::tagging::make_windows(words, *tokenizer, {}, options)[0].labels.empty());
+  CHECK(ft::tagging::make_windows(Tags{}, *tokenizer, {}, options).empty());
 }
 
 TEST_CASE("word windows: long sentences overlap by whole words, max-context owners", "[tagging]") {
   // 10 one-piece words, 6 pieces a window, windows sharing up to 3 pieces.
-  ft::WindowOptions options;
+  ft::tagging::WindowOptions options;
   options.max_seq_length = 8;
   options.stride = 3;
   const auto pieces = single_pieces(10);
   std::vector<std::int64_t> labels(10);
   for (std::size_t i = 0; i < 10; ++i) labels[i] = static_cast<std::int64_t>(i);
-  const auto windows = ft::make_windows(pieces, tok::SpecialIds{}, labels, options);
+  const auto windows = ft::tagging::make_windows(pieces, tok::SpecialIds{}, labels, options);
   REQUIRE(windows.size() == 3);
   CHECK(windows[0].first_word == 0);
   CHECK(windows[0].end_word == 6);
@@ -547,24 +547,24 @@ TEST_CASE("word windows: long sentences overlap by whole words, max-context owne
     row.push_back(-7);  // padding past the window is ignored
     predicted.push_back(row);
   }
-  CHECK(ft::assemble_word_predictions(windows, predicted, 10) ==
+  CHECK(ft::tagging::assemble_word_predictions(windows, predicted, 10) ==
         std::vector<std::int64_t>{0, 1, 2, 3, 4, 105, 106, 107, 208, 209});
   predicted[1].resize(2);
-  CHECK_THROWS_WITH(ft::assemble_word_predictions(windows, predicted, 10), Contains("window 1 has 8 positions"));
+  CHECK_THROWS_WITH(ft::tagging::assemble_word_predictions(windows, predicted, 10), Contains("window 1 has 8 positions"));
 
   // No overlap at all with stride 0; the default is half the window.
   options.stride = 0;
-  const auto disjoint = ft::make_windows(pieces, tok::SpecialIds{}, labels, options);
+  const auto disjoint = ft::tagging::make_windows(pieces, tok::SpecialIds{}, labels, options);
   REQUIRE(disjoint.size() == 2);
   CHECK(disjoint[1].first_word == 6);
   options.stride = -1;
-  check_cover(ft::make_windows(pieces, tok::SpecialIds{}, labels, options), pieces, options.max_seq_length);
+  check_cover(ft::tagging::make_windows(pieces, tok::SpecialIds{}, labels, options), pieces, options.max_seq_length);
 
   options.stride = 6;
-  CHECK_THROWS_WITH(ft::make_windows(pieces, tok::SpecialIds{}, labels, options), Contains("stride 6"));
+  CHECK_THROWS_WITH(ft::tagging::make_windows(pieces, tok::SpecialIds{}, labels, options), Contains("stride 6"));
   options.stride = -1;
   options.max_seq_length = 2;
-  CHECK_THROWS_WITH(ft::make_windows(pieces, tok::SpecialIds{}, labels, options), Contains("max_seq_length 2"));
+  CHECK_THROWS_WITH(ft::tagging::make_windows(pieces, tok::SpecialIds{}, labels, options), Contains("max_seq_length 2"));
 }
 
 TEST_CASE("word windows: real text longer than the window, and a word longer than a window", "[tagging]") {
@@ -576,13 +576,13 @@ TEST_CASE("word windows: real text longer than the window, and a word longer tha
   std::istringstream in(text);
   for (std::string w; in >> w;) words.push_back(w);
   words.insert(words.begin() + 5, "pneumonoultramicroscopicsilicovolcanoconiosis");
-  ft::WindowOptions options;
+  ft::tagging::WindowOptions options;
   options.max_seq_length = 10;
   std::int64_t truncated = 0;
-  const auto pieces = ft::word_pieces(words, *tokenizer, options.max_seq_length - 2, &truncated);
+  const auto pieces = ft::tagging::word_pieces(words, *tokenizer, options.max_seq_length - 2, &truncated);
   CHECK(truncated == 1);
   CHECK(pieces[5].size() == 8);
-  const auto windows = ft::make_windows(words, *tokenizer, std::vector<std::int64_t>(words.size(), 3), options);
+  const auto windows = ft::tagging::make_windows(words, *tokenizer, std::vector<std::int64_t>(words.size(), 3), options);
   CHECK(windows.size() > 3);
   check_cover(windows, pieces, options.max_seq_length);
   for (std::size_t k = 1; k < windows.size(); ++k) {
@@ -593,7 +593,7 @@ TEST_CASE("word windows: real text longer than the window, and a word longer tha
   // The long word fills a window of its own, its first piece labelled.
   bool alone = false;
   for (const auto& w : windows)
-    if (w.first_word == 5 && w.end_word == 6) alone = w.labels[1] == 3 && w.labels[2] == ft::kIgnoredLabel;
+    if (w.first_word == 5 && w.end_word == 6) alone = w.labels[1] == 3 && w.labels[2] == ft::tagging::kIgnoredLabel;
   CHECK(alone);
 }
 
@@ -606,7 +606,7 @@ TEST_CASE("writer: CoNLL lines come back with the prediction as a last column", 
   const auto path = write_file(dir, "in.conll", input);
   const auto data = read(path);
   std::ostringstream out;
-  ft::write_predictions(out, data, all_tags(data));
+  ft::tagging::write_predictions(out, data, all_tags(data));
   CHECK(out.str() ==
         "-DOCSTART- -X- -X- O\n\nEU B-ORG\tB-ORG\nrejects O\tO\n\n\nNew\tB-LOC\tB-LOC\nYork\tI-LOC\tI-LOC\n\n");
 
@@ -615,8 +615,8 @@ TEST_CASE("writer: CoNLL lines come back with the prediction as a last column", 
   CHECK(all_tags(again) == all_tags(data));
   CHECK(again.sentences[1].lines[0] == "New\tB-LOC\tB-LOC");
   CHECK(again.sentences[0].tokens == data.sentences[0].tokens);
-  CHECK_THROWS_WITH(ft::write_predictions(out, data, {{"O"}}), Contains("2 sentences but predictions for 1"));
-  CHECK_THROWS_WITH(ft::conll_prediction(data.sentences[0], {"O"}), Contains("line 3: 2 tokens but 1 predicted"));
+  CHECK_THROWS_WITH(ft::tagging::write_predictions(out, data, {{"O"}}), Contains("2 sentences but predictions for 1"));
+  CHECK_THROWS_WITH(ft::tagging::conll_prediction(data.sentences[0], {"O"}), Contains("line 3: 2 tokens but 1 predicted"));
 }
 
 TEST_CASE("writer: JSON lines get predicted_tags and entities, CLUENER gets character offsets", "[tagging]") {
@@ -629,7 +629,7 @@ TEST_CASE("writer: JSON lines get predicted_tags and entities, CLUENER gets char
   const auto data = read(path);
   REQUIRE(data.sentences.size() == 2);
   std::ostringstream out;
-  ft::write_predictions(out, data, all_tags(data));
+  ft::tagging::write_predictions(out, data, all_tags(data));
   std::istringstream lines(out.str());
   std::string line;
   REQUIRE(std::getline(lines, line));
@@ -649,8 +649,8 @@ TEST_CASE("writer: JSON lines get predicted_tags and entities, CLUENER gets char
   CHECK(all_tags(again) == all_tags(data));
   CHECK(again.sentences[1].char_spans == data.sentences[1].char_spans);
 
-  const auto none = ft::json_prediction(data.sentences[0], {"O", "O", "O", "O"});
+  const auto none = ft::tagging::json_prediction(data.sentences[0], {"O", "O", "O", "O"});
   CHECK(none["entities"].empty());
   CHECK_FALSE(none.contains("predicted_label"));
-  CHECK(ft::predicted_entities(data.sentences[1], Tags(data.sentences[1].tokens.size(), "O")).empty());
+  CHECK(ft::tagging::predicted_entities(data.sentences[1], Tags(data.sentences[1].tokens.size(), "O")).empty());
 }

@@ -11,7 +11,7 @@
 #include <map>
 #include <string>
 
-#include "finetune/any_model.h"
+#include "finetune/tasks.h"
 #include "finetune/qa/qa_task.h"
 #include "finetune/tagging/tagging_task.h"
 #include "io/hf_model.h"
@@ -27,7 +27,7 @@ namespace {
 
 std::unique_ptr<train::TrainingTask> make_task(const ft::FinetuneConfig& config) {
   if (config.task() == ft::TaskType::QuestionAnswering) return std::make_unique<ft::qa::QaTask>(config, torch::kCPU);
-  return std::make_unique<ft::TaggingTask>(config, torch::kCPU);
+  return std::make_unique<ft::tagging::TaggingTask>(config, torch::kCPU);
 }
 
 train::TrainResult run(const ft::FinetuneConfig& config, const std::string& resume_from = "") {

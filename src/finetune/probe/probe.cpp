@@ -8,25 +8,16 @@
 #include <numeric>
 #include <random>
 
-#include "finetune/metrics.h"
+#include "finetune/classify/classifier.h"
+#include "finetune/classify/metrics.h"
 #include "finetune/probe/logistic_regression.h"
 #include "model/bert_for_sequence_classification.h"
 #include "model/init_weights.h"
+#include "infer/embed.h"
 #include "train/rng_state.h"
 
 namespace bf::ft {
 namespace {
-
-// Restores a module's train/eval mode on the way out.
-class ModeGuard {
- public:
-  explicit ModeGuard(torch::nn::Module& m) : module_(m), training_(m.is_training()) {}
-  ~ModeGuard() { module_.train(training_); }
-
- private:
-  torch::nn::Module& module_;
-  bool training_;
-};
 
 std::vector<std::int64_t> range(std::int64_t begin, std::int64_t end) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(std::max<std::int64_t>(0, end - begin)));
@@ -34,16 +25,16 @@ std::vector<std::int64_t> range(std::int64_t begin, std::int64_t end) {
   return v;
 }
 
-std::vector<std::int64_t> gold_labels(const Dataset& data) {
+std::vector<std::int64_t> gold_labels(const classify::Dataset& data) {
   std::vector<std::int64_t> gold;
   for (const auto& e : data.examples) gold.push_back(e.label);
   return gold;
 }
 
-void score(const Dataset& dev, const std::vector<std::int64_t>& predicted, std::int64_t classes, ProbeResult& r) {
+void score(const classify::Dataset& dev, const std::vector<std::int64_t>& predicted, std::int64_t classes, ProbeResult& r) {
   const auto gold = gold_labels(dev);
-  r.accuracy = accuracy(gold, predicted);
-  r.macro_f1 = macro_f1(confusion_matrix(gold, predicted, classes));
+  r.accuracy = classify::accuracy(gold, predicted);
+  r.macro_f1 = classify::macro_f1(classify::confusion_matrix(gold, predicted, classes));
 }
 
 std::vector<std::int64_t> to_vector(const torch::Tensor& ids) {
@@ -53,13 +44,8 @@ std::vector<std::int64_t> to_vector(const torch::Tensor& ids) {
 
 void linear_probe(model::BertModel& encoder, const ProbeData& data, const ProbeSection& s, torch::Device device,
                   ProbeResult& result) {
-  torch::Tensor train_x, dev_x;
-  {
-    ModeGuard mode(*encoder);
-    encoder->eval();
-    train_x = mean_pooled_features(encoder, data.train, data.pad_id, device);
-    dev_x = mean_pooled_features(encoder, data.dev, data.pad_id, device);
-  }
+  const auto train_x = mean_pooled_features(encoder, data.train, data.pad_id, device);
+  const auto dev_x = mean_pooled_features(encoder, data.dev, data.pad_id, device);
   const auto classes = static_cast<std::int64_t>(data.label_names.size());
   const auto y = torch::tensor(gold_labels(data.train), torch::kLong);
   const auto classifier = fit_logistic_regression(train_x, y, classes, s.l2, s.max_iterations);
@@ -106,7 +92,7 @@ void finetune_probe(model::BertModel& encoder, const ProbeData& data, const Prob
       }
       index.push_back(order[next++]);
     }
-    const auto batch = collate(data.train, index, data.pad_id);
+    const auto batch = classify::collate(data.train, index, data.pad_id);
     for (auto& group : optimizer.param_groups()) group.options().set_lr(finetune_lr(s, step));
     optimizer.zero_grad();
     auto out = classifier->forward(batch.input_ids.to(device), batch.token_type_ids.to(device),
@@ -115,16 +101,9 @@ void finetune_probe(model::BertModel& encoder, const ProbeData& data, const Prob
     optimizer.step();
   }
 
-  classifier->eval();
-  c10::InferenceMode inference;
-  std::vector<std::int64_t> predicted;
-  for (std::int64_t begin = 0; begin < data.dev.size(); begin += 64) {
-    const auto batch = collate(data.dev, range(begin, std::min(begin + 64, data.dev.size())), data.pad_id);
-    const auto logits = classifier->forward(batch.input_ids.to(device), batch.token_type_ids.to(device),
-                                            batch.attention_mask.to(device)).logits;
-    for (auto id : to_vector(logits.argmax(1))) predicted.push_back(id);
-  }
-  score(data.dev, predicted, config.num_labels, result);
+  config.pad_token_id = data.pad_id;
+  infer::Model model(config, nullptr, classifier, device);
+  score(data.dev, to_vector(classify::predict_logits(model, data.dev, 64).argmax(1)), config.num_labels, result);
 }
 
 }  // namespace
@@ -147,19 +126,17 @@ ProbeResult ProbeResult::from_json(const nlohmann::json& j) {
   return r;
 }
 
-torch::Tensor mean_pooled_features(model::BertModel& encoder, const Dataset& data, std::int32_t pad_id,
+torch::Tensor mean_pooled_features(model::BertModel& encoder, const classify::Dataset& data, std::int32_t pad_id,
                                    torch::Device device, std::int64_t batch_size) {
-  c10::InferenceMode inference;
-  std::vector<torch::Tensor> pooled;
-  for (std::int64_t begin = 0; begin < data.size(); begin += batch_size) {
-    const auto batch = collate(data, range(begin, std::min(begin + batch_size, data.size())), pad_id);
-    const auto mask = batch.attention_mask.to(device);
-    const auto hidden = encoder->forward(batch.input_ids.to(device), batch.token_type_ids.to(device), mask)
-                            .last_hidden_state.to(torch::kFloat);
-    const auto weights = mask.unsqueeze(-1).to(torch::kFloat);
-    pooled.push_back(((hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)).to(torch::kCPU));
-  }
-  return torch::cat(pooled);
+  auto config = encoder->config();
+  config.pad_token_id = pad_id;
+  infer::Model model(config, nullptr, encoder, device);
+  std::vector<infer::Sequence> sequences;
+  for (const auto& e : data.examples) sequences.push_back({&e.input_ids, &e.token_type_ids});
+  infer::EmbedOptions options;
+  options.pooling = infer::Pooling::Mean;
+  options.batch_size = batch_size;
+  return torch::stack(infer::embed(model, sequences, options));
 }
 
 ProbeResult run_probe(model::BertModel& encoder, const ProbeData& data, const ProbeSection& section,

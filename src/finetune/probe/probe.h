@@ -28,7 +28,7 @@ struct ProbeResult {
 };
 
 // The mean of the last layer over each example's real tokens: [N, H], float, CPU.
-torch::Tensor mean_pooled_features(model::BertModel& encoder, const Dataset& data, std::int32_t pad_id,
+torch::Tensor mean_pooled_features(model::BertModel& encoder, const classify::Dataset& data, std::int32_t pad_id,
                                    torch::Device device, std::int64_t batch_size = 64);
 
 ProbeResult run_probe(model::BertModel& encoder, const ProbeData& data, const ProbeSection& section,

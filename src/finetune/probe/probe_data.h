@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 #include "finetune/probe/probe_section.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bf::ft {
 
 struct ProbeData {
-  Dataset train;
-  Dataset dev;
+  classify::Dataset train;
+  classify::Dataset dev;
   std::vector<std::string> label_names;
   std::int32_t pad_id = 0;
 };

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include "finetune/batch_plan.h"
-#include "io/hf_model.h"
-#include "model/any_bert.h"
+#include "infer/batches.h"
 #include "util/error.h"
 
 namespace bf::ft::qa {
@@ -37,22 +35,19 @@ FeatureBatch collate_features(const std::vector<QaFeature>& features, const std:
 }
 
 void QaSettings::store_in(model::BertConfig& config) const {
-  if (!config.extra.is_object()) config.extra = nlohmann::json::object();
-  config.extra["bertforge_data"] = {{"task", "question_answering"},
-                                    {"max_seq_length", features.max_seq_length},
-                                    {"doc_stride", features.doc_stride},
-                                    {"max_query_length", features.max_query_length},
-                                    {"n_best_size", decode.n_best_size},
-                                    {"max_answer_length", decode.max_answer_length},
-                                    {"version_2_with_negative", decode.version_2_with_negative},
-                                    {"null_score_diff_threshold", decode.null_score_diff_threshold},
-                                    {"qa_metric", qa_metric_name(metric)}};
+  infer::store_data_settings(config, {{"task", "question_answering"},
+                                      {"max_seq_length", features.max_seq_length},
+                                      {"doc_stride", features.doc_stride},
+                                      {"max_query_length", features.max_query_length},
+                                      {"n_best_size", decode.n_best_size},
+                                      {"max_answer_length", decode.max_answer_length},
+                                      {"version_2_with_negative", decode.version_2_with_negative},
+                                      {"null_score_diff_threshold", decode.null_score_diff_threshold},
+                                      {"qa_metric", qa_metric_name(metric)}});
 }
 
-QaSettings QaSettings::of(const model::BertConfig& config) {
+QaSettings QaSettings::from_json(const nlohmann::json& saved) {
   QaSettings s;
-  const auto saved = config.extra.is_object() && config.extra.contains("bertforge_data") ? config.extra["bertforge_data"]
-                                                                                          : nlohmann::json::object();
   try {
     s.features.max_seq_length = saved.value("max_seq_length", s.features.max_seq_length);
     s.features.doc_stride = saved.value("doc_stride", s.features.doc_stride);
@@ -68,61 +63,48 @@ QaSettings QaSettings::of(const model::BertConfig& config) {
   return s;
 }
 
-SpanLogits predict_spans(model::BertForQuestionAnswering& model, const std::vector<QaFeature>& features,
-                         const std::vector<std::int64_t>& which, std::int64_t batch_size, std::int32_t pad_id,
-                         torch::Device device) {
+SpanLogits predict_spans(infer::Model& model, const std::vector<QaFeature>& features,
+                         const std::vector<std::int64_t>& which, std::int64_t batch_size) {
   SpanLogits out;
   out.start.resize(which.size());
   out.end.resize(which.size());
-  std::vector<std::int64_t> lengths;
-  for (auto i : which) lengths.push_back(features[static_cast<std::size_t>(i)].size());
-  for (const auto& local : plan_by_length(lengths, batch_size)) {
-    std::vector<std::int64_t> index;
-    for (auto k : local) index.push_back(which[static_cast<std::size_t>(k)]);
-    const auto b = collate_features(features, index, pad_id);
-    auto result = model->forward(b.input_ids.to(device), b.token_type_ids.to(device), b.attention_mask.to(device));
+  std::vector<infer::Sequence> sequences;
+  for (auto i : which) {
+    const auto& f = features[static_cast<std::size_t>(i)];
+    sequences.push_back({&f.input_ids, &f.token_type_ids});
+  }
+  infer::run(model, sequences, {batch_size}, [&](const infer::PaddedBatch& b, const infer::Outputs& result) {
     auto start = result.start_logits.to(torch::kCPU, torch::kFloat32).contiguous();
     auto end = result.end_logits.to(torch::kCPU, torch::kFloat32).contiguous();
-    for (std::size_t r = 0; r < local.size(); ++r) {
-      const auto n = features[static_cast<std::size_t>(index[r])].size();
+    for (std::size_t r = 0; r < b.index.size(); ++r) {
+      const auto local = static_cast<std::size_t>(b.index[r]);
+      const auto n = features[static_cast<std::size_t>(which[local])].size();
       const auto row = static_cast<std::int64_t>(r);
       const float* s = start[row].data_ptr<float>();
       const float* e = end[row].data_ptr<float>();
-      out.start[static_cast<std::size_t>(local[r])].assign(s, s + n);
-      out.end[static_cast<std::size_t>(local[r])].assign(e, e + n);
+      out.start[local].assign(s, s + n);
+      out.end[local].assign(e, e + n);
     }
-  }
+  });
   return out;
 }
 
-LoadedReader load_reader(const std::string& dir, torch::Device device) {
-  LoadedReader r;
-  r.dir = dir;
-  r.config = io::load_model_config(dir);
-  if (model::architecture_of(r.config) != model::Architecture::QuestionAnswering)
-    bf::fail(dir + ": not a question-answering model (config.json architectures: BertForQuestionAnswering expected)");
-  r.tokenizer = io::load_model_tokenizer(dir, r.config);
-  r.settings = QaSettings::of(r.config);
-  r.model = model::BertForQuestionAnswering(r.config);
-  const auto report = io::load_weights(*r.model, io::find_weights_file(dir));
-  if (!report.missing.empty()) bf::fail(dir + ": weights do not match the model: " + report.summary());
-  r.model->to(device);
-  r.model->eval();
-  return r;
+std::vector<QaPrediction> answer(infer::Model& model, const SquadData& data, const QaFeatureSet& features,
+                                 const QaSettings& settings, std::int64_t batch_size) {
+  std::vector<std::int64_t> all(features.features.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+  const auto logits = predict_spans(model, features.features, all, batch_size);
+  auto decode = settings.decode;
+  decode.version_2_with_negative = decode.version_2_with_negative || data.has_impossible;
+  return decode_predictions(data.examples, features.features, logits.start, logits.end, decode);
 }
 
-QaRun answer_file(LoadedReader& reader, const std::string& path, std::int64_t batch_size, torch::Device device) {
+QaRun answer_file(infer::Model& model, const std::string& path, std::int64_t batch_size) {
+  const auto settings = QaSettings::from_json(model.data_settings());
   QaRun run;
   run.data = read_squad(path, /*training=*/false);
-  run.features = build_features(run.data.examples, *reader.tokenizer, reader.settings.features, /*training=*/false);
-  std::vector<std::int64_t> all(run.features.features.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
-  c10::InferenceMode inference;
-  const auto logits = predict_spans(reader.model, run.features.features, all, batch_size,
-                                    reader.tokenizer->special_ids().pad, device);
-  auto decode = reader.settings.decode;
-  decode.version_2_with_negative = decode.version_2_with_negative || run.data.has_impossible;
-  run.predictions = decode_predictions(run.data.examples, run.features.features, logits.start, logits.end, decode);
+  run.features = build_features(run.data.examples, model.tokenizer(), settings.features, /*training=*/false);
+  run.predictions = answer(model, run.data, run.features, settings, batch_size);
   return run;
 }
 

@@ -1,12 +1,12 @@
 #pragma once
-// An extractive-QA model at work: features (windows) batched with dynamic
-// padding, start/end logits per window, decoded into answers and scored as
-// the official scripts score them. The fine-tuning task, evaluate and predict
+// An extractive-QA model at work: features (windows) through the inference
+// loop, start/end logits per window, decoded into answers and scored as the
+// official scripts score them. The fine-tuning task, evaluate and predict
 // all go through here.
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,9 +14,8 @@
 #include "finetune/qa/qa_features.h"
 #include "finetune/qa/qa_metrics.h"
 #include "finetune/qa/squad_reader.h"
+#include "infer/model.h"
 #include "model/bert_config.h"
-#include "model/bert_for_question_answering.h"
-#include "tokenizer/tokenizer.h"
 
 namespace bf::ft::qa {
 
@@ -24,6 +23,7 @@ struct FeatureBatch {
   torch::Tensor input_ids, token_type_ids, attention_mask;  // [B, S], S = the longest window of the batch
   torch::Tensor start_positions, end_positions;             // [B]
 };
+// A training batch.
 FeatureBatch collate_features(const std::vector<QaFeature>& features, const std::vector<std::int64_t>& index,
                               std::int32_t pad_id);
 
@@ -35,7 +35,7 @@ struct QaSettings {
   QaMetric metric = QaMetric::Auto;
 
   void store_in(model::BertConfig& config) const;
-  static QaSettings of(const model::BertConfig& config);
+  static QaSettings from_json(const nlohmann::json& saved);
 };
 
 struct SpanLogits {
@@ -43,28 +43,19 @@ struct SpanLogits {
 };
 
 // Start/end logits of the features `which`, in batches of similar length.
-// Eval mode and no autograd are the caller's.
-SpanLogits predict_spans(model::BertForQuestionAnswering& model, const std::vector<QaFeature>& features,
-                         const std::vector<std::int64_t>& which, std::int64_t batch_size, std::int32_t pad_id,
-                         torch::Device device);
-
-// A fine-tuned QA model directory, loaded.
-struct LoadedReader {
-  std::string dir;
-  model::BertConfig config;
-  std::unique_ptr<tok::Tokenizer> tokenizer;
-  model::BertForQuestionAnswering model{nullptr};
-  QaSettings settings;
-};
-LoadedReader load_reader(const std::string& dir, torch::Device device);
+SpanLogits predict_spans(infer::Model& model, const std::vector<QaFeature>& features,
+                         const std::vector<std::int64_t>& which, std::int64_t batch_size);
 
 struct QaRun {
   SquadData data;
   QaFeatureSet features;
   std::vector<QaPrediction> predictions;
 };
-// Reads a SQuAD-layout file and answers every question.
-QaRun answer_file(LoadedReader& reader, const std::string& path, std::int64_t batch_size, torch::Device device);
+// Answers every question of data (already windowed into features).
+std::vector<QaPrediction> answer(infer::Model& model, const SquadData& data, const QaFeatureSet& features,
+                                 const QaSettings& settings, std::int64_t batch_size);
+// Reads a SQuAD-layout file and answers every question, as `model` was trained to read.
+QaRun answer_file(infer::Model& model, const std::string& path, std::int64_t batch_size);
 
 // The evaluation report: the official metrics plus the read and window counts.
 nlohmann::json qa_report(const QaScore& score, const SquadData& data, const QaFeatureSet& features);

@@ -38,7 +38,7 @@ QaTask::QaTask(const FinetuneConfig& config, torch::Device device, dist::Collect
                  dev_features_.features.size(), config.data.dev, qa_metric_name(settings_.metric));
   }
 
-  model_config_ = encoder_config("BertForQuestionAnswering");
+  model_config_ = encoder_config(model::Architecture::QuestionAnswering);
   model_config_.num_labels = 2;
   model_config_.id2label.clear();
   model_config_.problem_type.reset();
@@ -84,11 +84,8 @@ train::Evaluation QaTask::evaluate() {
   const auto& features = dev_features_.features;
   const auto total = static_cast<std::int64_t>(features.size());
   const auto mine = my_share(total);
-  SpanLogits local;
-  {
-    c10::InferenceMode inference;
-    local = predict_spans(model_, features, mine, config_.eval.batch_size, pad_id_, device_);
-  }
+  auto model = in_memory(model_);
+  auto local = predict_spans(model, features, mine, config_.eval.batch_size);
   const auto width = static_cast<std::int64_t>(settings_.features.max_seq_length);
   auto packed = torch::zeros({static_cast<std::int64_t>(mine.size()), 2, width}, torch::kFloat32);
   for (std::size_t r = 0; r < mine.size(); ++r) {

@@ -6,7 +6,7 @@
 #include "finetune/tagging/tag_scheme.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 namespace {
 
 double ratio(std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
@@ -123,4 +123,4 @@ std::string EntityScores::table() const {
   return out;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 struct TypeScores {
   double precision = 0, recall = 0, f1 = 0;
@@ -54,4 +54,4 @@ class EntityCounter {
 EntityScores score_entities(const std::vector<std::vector<std::string>>& gold,
                             const std::vector<std::vector<std::string>>& predicted);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -4,7 +4,7 @@
 
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 namespace {
 
 std::string_view prefixes_of(TagScheme scheme) {
@@ -175,4 +175,4 @@ std::vector<Entity> extract_entities(const std::vector<std::string>& tags) {
   return out;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

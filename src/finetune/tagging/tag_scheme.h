@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 enum class TagScheme { Iob2, Iob1, Bioes, Bmes };
 
@@ -67,4 +67,4 @@ std::ostream& operator<<(std::ostream& out, const Entity& e);
 // one. Throws bf::Error ("token N: ...") on a tag that is not O, B-X or I-X.
 std::vector<Entity> extract_entities(const std::vector<std::string>& tags);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -11,7 +11,7 @@
 #include "tokenizer/unicode.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 namespace {
 
 constexpr std::size_t kKeptExamples = 5;
@@ -334,4 +334,4 @@ TaggedData read_tagged(const std::string& path, const TaggedReadOptions& options
   return data;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

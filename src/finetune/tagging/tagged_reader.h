@@ -13,7 +13,7 @@
 
 #include "finetune/tagging/tag_scheme.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 enum class TaggedFormat { Conll, Jsonl };
 
@@ -68,4 +68,4 @@ TaggedData read_tagged(const std::string& path, const TaggedReadOptions& options
 // tab-separated prediction column appended reads back the same. Exposed for tests.
 std::vector<std::string> split_columns(const std::string& line);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

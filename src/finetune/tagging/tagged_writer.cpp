@@ -6,7 +6,7 @@
 #include "tokenizer/unicode.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 namespace {
 
 void check_length(const TaggedSentence& sentence, const std::vector<std::string>& predicted_tags) {
@@ -103,4 +103,4 @@ void write_predictions(std::ostream& out, const TaggedData& data,
   if (!out) bf::fail(data.path + ": writing the predictions failed");
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

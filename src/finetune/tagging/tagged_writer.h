@@ -12,7 +12,7 @@
 
 #include "finetune/tagging/tagged_reader.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 // [{type, start, end, text}] of the predicted IOB2 tags: token indices with
 // end exclusive and the tokens joined by spaces; for CLUENER input, code
@@ -33,4 +33,4 @@ nlohmann::json json_prediction(const TaggedSentence& sentence, const std::vector
 void write_predictions(std::ostream& out, const TaggedData& data,
                        const std::vector<std::vector<std::string>>& predicted_tags);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

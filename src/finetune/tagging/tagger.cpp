@@ -2,12 +2,29 @@
 
 #include <algorithm>
 
-#include "finetune/batch_plan.h"
-#include "io/hf_model.h"
-#include "model/any_bert.h"
+#include "infer/batches.h"
+#include "model/bert_for_token_classification.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
+namespace {
+
+// The gold labels of a batch's windows, kIgnoredLabel on padding; undefined
+// when a window has none (unlabelled text).
+torch::Tensor batch_labels(const std::vector<WordWindow>& windows, const std::vector<std::int64_t>& index,
+                           std::int64_t width) {
+  const auto rows = static_cast<std::int64_t>(index.size());
+  auto labels = torch::full({rows, width}, kIgnoredLabel, torch::kLong);
+  auto a = labels.accessor<std::int64_t, 2>();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto& w = windows[static_cast<std::size_t>(index[static_cast<std::size_t>(r)])];
+    if (w.labels.empty()) return {};
+    for (std::size_t p = 0; p < w.labels.size(); ++p) a[r][static_cast<std::int64_t>(p)] = w.labels[p];
+  }
+  return labels;
+}
+
+}  // namespace
 
 WindowBatch collate_windows(const std::vector<WordWindow>& windows, const std::vector<std::int64_t>& index,
                             std::int32_t pad_id) {
@@ -45,19 +62,16 @@ WindowBatch collate_windows(const std::vector<WordWindow>& windows, const std::v
 }
 
 void TaggingSettings::store_in(model::BertConfig& config) const {
-  if (!config.extra.is_object()) config.extra = nlohmann::json::object();
-  config.extra["bertforge_data"] = {{"task", "token_classification"},
-                                    {"format", format},
-                                    {"tag_scheme", tag_scheme_name(scheme)},
-                                    {"max_seq_length", windows.max_seq_length},
-                                    {"window_stride", windows.stride},
-                                    {"label_all_pieces", windows.label_all_pieces}};
+  infer::store_data_settings(config, {{"task", "token_classification"},
+                                      {"format", format},
+                                      {"tag_scheme", tag_scheme_name(scheme)},
+                                      {"max_seq_length", windows.max_seq_length},
+                                      {"window_stride", windows.stride},
+                                      {"label_all_pieces", windows.label_all_pieces}});
 }
 
-TaggingSettings TaggingSettings::of(const model::BertConfig& config) {
+TaggingSettings TaggingSettings::from_json(const nlohmann::json& saved) {
   TaggingSettings s;
-  const auto saved = config.extra.is_object() && config.extra.contains("bertforge_data") ? config.extra["bertforge_data"]
-                                                                                          : nlohmann::json::object();
   try {
     s.format = saved.value("format", s.format);
     s.scheme = parse_tag_scheme(saved.value("tag_scheme", std::string("iob2")));
@@ -94,32 +108,30 @@ WindowedSentences window_sentences(const std::vector<TaggedSentence>& sentences,
   return out;
 }
 
-WindowPredictions predict_windows(model::BertForTokenClassification& model, const std::vector<WordWindow>& windows,
-                                  const std::vector<std::int64_t>& which, std::int64_t batch_size, std::int32_t pad_id,
-                                  torch::Device device) {
+WindowPredictions predict_windows(infer::Model& model, const std::vector<WordWindow>& windows,
+                                  const std::vector<std::int64_t>& which, std::int64_t batch_size) {
   WindowPredictions out;
   out.labels.resize(which.size());
-  std::vector<std::int64_t> lengths;
-  for (auto i : which) lengths.push_back(static_cast<std::int64_t>(windows[static_cast<std::size_t>(i)].input_ids.size()));
-  for (const auto& local : plan_by_length(lengths, batch_size)) {
+  std::vector<infer::Sequence> sequences;
+  for (auto i : which) sequences.push_back({&windows[static_cast<std::size_t>(i)].input_ids, nullptr});
+  infer::run(model, sequences, {batch_size}, [&](const infer::PaddedBatch& b, const infer::Outputs& result) {
     std::vector<std::int64_t> index;
-    for (auto k : local) index.push_back(which[static_cast<std::size_t>(k)]);
-    auto b = collate_windows(windows, index, pad_id);
-    auto result = model->forward(b.input_ids.to(device), {}, b.attention_mask.to(device));
-    if (b.labels.defined()) {
-      const auto l = model::token_classification_loss_sum(result.logits, b.labels.to(device));
+    for (auto k : b.index) index.push_back(which[static_cast<std::size_t>(k)]);
+    const auto labels = batch_labels(windows, index, b.input_ids.size(1));
+    if (labels.defined()) {
+      const auto l = model::token_classification_loss_sum(result.logits, labels.to(model.device()));
       out.loss_sum += l.sum.item<double>();
       out.labelled += l.count.item<double>();
     }
     auto predicted = result.logits.argmax(-1).to(torch::kCPU);
     auto a = predicted.accessor<std::int64_t, 2>();
-    for (std::size_t r = 0; r < local.size(); ++r) {
+    for (std::size_t r = 0; r < b.index.size(); ++r) {
       const auto& w = windows[static_cast<std::size_t>(index[r])];
-      auto& labels = out.labels[static_cast<std::size_t>(local[r])];
+      auto& labels_of = out.labels[static_cast<std::size_t>(b.index[r])];
       for (std::size_t p = 0; p < w.input_ids.size(); ++p)
-        labels.push_back(a[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(p)]);
+        labels_of.push_back(a[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(p)]);
     }
-  }
+  });
   return out;
 }
 
@@ -138,33 +150,13 @@ std::vector<std::vector<std::string>> assemble_tags(const WindowedSentences& win
   return tags;
 }
 
-LoadedTagger load_tagger(const std::string& dir, torch::Device device) {
-  LoadedTagger t;
-  t.dir = dir;
-  t.config = io::load_model_config(dir);
-  if (model::architecture_of(t.config) != model::Architecture::TokenClassification)
-    bf::fail(dir + ": not a token-classification model (config.json architectures: BertForTokenClassification "
-             "expected)");
-  t.tokenizer = io::load_model_tokenizer(dir, t.config);
-  t.labels = LabelMap::of(t.config);
-  t.settings = TaggingSettings::of(t.config);
-  t.model = model::BertForTokenClassification(t.config);
-  const auto report = io::load_weights(*t.model, io::find_weights_file(dir));
-  if (!report.missing.empty()) bf::fail(dir + ": weights do not match the model: " + report.summary());
-  t.model->to(device);
-  t.model->eval();
-  return t;
-}
-
-std::vector<std::vector<std::string>> predict_tags(LoadedTagger& tagger, const std::vector<TaggedSentence>& sentences,
-                                                   std::int64_t batch_size, torch::Device device) {
-  const auto windowed = window_sentences(sentences, *tagger.tokenizer, tagger.settings.windows, nullptr);
+std::vector<std::vector<std::string>> predict_tags(infer::Model& model, const WindowedSentences& windowed,
+                                                   const std::vector<TaggedSentence>& sentences,
+                                                   std::int64_t batch_size) {
   std::vector<std::int64_t> all(windowed.windows.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
-  c10::InferenceMode inference;
-  const auto predicted =
-      predict_windows(tagger.model, windowed.windows, all, batch_size, tagger.tokenizer->special_ids().pad, device);
-  return assemble_tags(windowed, predicted.labels, sentences, tagger.labels);
+  const auto predicted = predict_windows(model, windowed.windows, all, batch_size);
+  return assemble_tags(windowed, predicted.labels, sentences, LabelMap::of(model.config()));
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -1,23 +1,23 @@
 #pragma once
-// A token-classification model at work: windows of word pieces batched with
-// dynamic padding, per-position labels predicted, one tag per word assembled
+// A token-classification model at work: windows of word pieces through the
+// inference loop, per-position labels predicted, one tag per word assembled
 // from the window that owns it. The fine-tuning task, evaluate and predict
 // all go through here, so they read and decide the same way.
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "finetune/labels.h"
 #include "finetune/tagging/tagged_reader.h"
 #include "finetune/tagging/word_windows.h"
+#include "infer/model.h"
 #include "model/bert_config.h"
-#include "model/bert_for_token_classification.h"
 #include "tokenizer/tokenizer.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 struct WindowBatch {
   torch::Tensor input_ids;       // [B, S] int64, S = the longest window of the batch
@@ -26,6 +26,7 @@ struct WindowBatch {
   std::int64_t labelled = 0;     // positions whose label is scored
 };
 
+// A training batch of labelled windows.
 WindowBatch collate_windows(const std::vector<WordWindow>& windows, const std::vector<std::int64_t>& index,
                             std::int32_t pad_id);
 
@@ -37,7 +38,7 @@ struct TaggingSettings {
   WindowOptions windows;
 
   void store_in(model::BertConfig& config) const;
-  static TaggingSettings of(const model::BertConfig& config);
+  static TaggingSettings from_json(const nlohmann::json& saved);
 };
 
 // The windows of every sentence, and which windows belong to which sentence.
@@ -58,11 +59,9 @@ struct WindowPredictions {
   double labelled = 0;
 };
 
-// Predicts the windows `which` (indices into windows) in batches of similar
-// length. Eval mode and no autograd are the caller's.
-WindowPredictions predict_windows(model::BertForTokenClassification& model, const std::vector<WordWindow>& windows,
-                                  const std::vector<std::int64_t>& which, std::int64_t batch_size, std::int32_t pad_id,
-                                  torch::Device device);
+// Predicts the windows `which` (indices into windows) in batches of similar length.
+WindowPredictions predict_windows(infer::Model& model, const std::vector<WordWindow>& windows,
+                                  const std::vector<std::int64_t>& which, std::int64_t batch_size);
 
 // One tag per word of every sentence, from every window's predicted labels.
 std::vector<std::vector<std::string>> assemble_tags(const WindowedSentences& windowed,
@@ -70,19 +69,9 @@ std::vector<std::vector<std::string>> assemble_tags(const WindowedSentences& win
                                                     const std::vector<TaggedSentence>& sentences,
                                                     const LabelMap& labels);
 
-// A fine-tuned token-classification model directory, loaded.
-struct LoadedTagger {
-  std::string dir;
-  model::BertConfig config;
-  std::unique_ptr<tok::Tokenizer> tokenizer;
-  model::BertForTokenClassification model{nullptr};
-  LabelMap labels;
-  TaggingSettings settings;
-};
-LoadedTagger load_tagger(const std::string& dir, torch::Device device);
+// The tags `model` predicts for every sentence of `windowed`.
+std::vector<std::vector<std::string>> predict_tags(infer::Model& model, const WindowedSentences& windowed,
+                                                   const std::vector<TaggedSentence>& sentences,
+                                                   std::int64_t batch_size);
 
-// The tags the model predicts for every sentence.
-std::vector<std::vector<std::string>> predict_tags(LoadedTagger& tagger, const std::vector<TaggedSentence>& sentences,
-                                                   std::int64_t batch_size, torch::Device device);
-
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -8,7 +8,7 @@
 #include "finetune/tagging/entity_metrics.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 LabelMap tagging_label_map(const std::vector<TaggedSentence>& sentences, const std::vector<std::string>& configured) {
   if (!configured.empty()) return LabelMap(configured);
@@ -78,7 +78,7 @@ TaggingTask::TaggingTask(const FinetuneConfig& config, torch::Device device, dis
                    config.data.dev, dev_windows_.unknown_tags);
   }
 
-  model_config_ = encoder_config("BertForTokenClassification");
+  model_config_ = encoder_config(model::Architecture::TokenClassification);
   labels_.store_in(model_config_);
   model_config_.problem_type.reset();
   settings.store_in(model_config_);
@@ -124,11 +124,8 @@ train::Evaluation TaggingTask::evaluate() {
   // (padded to the longest window) so that all ranks score the whole set.
   const auto total = static_cast<std::int64_t>(dev_windows_.windows.size());
   const auto mine = my_share(total);
-  WindowPredictions local;
-  {
-    c10::InferenceMode inference;
-    local = predict_windows(model_, dev_windows_.windows, mine, config_.eval.batch_size, pad_id_, device_);
-  }
+  auto model = in_memory(model_);
+  const auto local = predict_windows(model, dev_windows_.windows, mine, config_.eval.batch_size);
   const auto width = config_.data.max_seq_length;
   auto packed = torch::full({static_cast<std::int64_t>(mine.size()), width}, -1, torch::kLong);
   for (std::size_t r = 0; r < mine.size(); ++r)
@@ -163,4 +160,4 @@ train::Evaluation TaggingTask::evaluate() {
   return evaluation;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -14,7 +14,7 @@
 #include "finetune/tagging/tagger.h"
 #include "model/bert_for_token_classification.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 // The label map of the training tags: data.labels when given, else every tag
 // seen, sorted; "O" is always in it.
@@ -42,4 +42,4 @@ class TaggingTask : public ExampleTask {
   model::BertForTokenClassification model_{nullptr};
 };
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -5,7 +5,7 @@
 
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 namespace {
 
 struct Span {
@@ -168,4 +168,4 @@ std::vector<std::int64_t> assemble_word_predictions(const std::vector<WordWindow
   return out;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

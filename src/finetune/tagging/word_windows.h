@@ -11,7 +11,7 @@
 
 #include "tokenizer/tokenizer.h"
 
-namespace bf::ft {
+namespace bf::ft::tagging {
 
 // Positions the loss and the metrics skip (PyTorch's default ignore_index).
 constexpr std::int64_t kIgnoredLabel = -100;
@@ -64,4 +64,4 @@ std::vector<std::int64_t> assemble_word_predictions(const std::vector<WordWindow
                                                     const std::vector<std::vector<std::int64_t>>& predicted,
                                                     std::size_t num_words);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::tagging

@@ -1,5 +1,5 @@
 #pragma once
-// Fine-tuning as a TrainingTask: a BertForSequenceClassification on batches
+// Sequence classification as a fine-tuning task: a BertForSequenceClassification on batches
 // of the training file. The loss of each micro-batch is normalised by the
 // whole step's (weighted) example count, so accumulation equals one large
 // batch. The batch order is a function of (seed, epoch), so the data cursor
@@ -11,19 +11,19 @@
 #include <optional>
 #include <vector>
 
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 #include "finetune/example_task.h"
 #include "finetune/finetune_config.h"
 #include "model/bert_for_sequence_classification.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
-class FinetuneTask : public ExampleTask {
+class ClassifyTask : public ExampleTask {
  public:
   // With `comm` (a data-parallel run) each step's global batch is
   // batch_size x world_size examples of one plan, rank r taking every
   // world_size-th of them; dev evaluation is split the same way and gathered.
-  FinetuneTask(const FinetuneConfig& config, torch::Device device, dist::Collective& comm = dist::single_process());
+  ClassifyTask(const FinetuneConfig& config, torch::Device device, dist::Collective& comm = dist::single_process());
 
   torch::nn::Module& model() override { return *model_; }
   model::BertForSequenceClassification& classifier() { return model_; }
@@ -47,4 +47,4 @@ class FinetuneTask : public ExampleTask {
   model::BertForSequenceClassification model_{nullptr};
 };
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

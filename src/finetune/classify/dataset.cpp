@@ -1,4 +1,4 @@
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +9,7 @@
 
 #include "util/runtime.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
 std::vector<std::int64_t> Dataset::lengths() const {
   std::vector<std::int64_t> out;
@@ -210,4 +210,4 @@ Batch collate(const Dataset& data, const std::vector<std::int64_t>& index, std::
   return out;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

@@ -1,9 +1,11 @@
-#include "finetune/evaluation.h"
+#include "finetune/classify/evaluation.h"
 
-#include "finetune/metrics.h"
+#include "finetune/classify/classifier.h"
+#include "finetune/classify/metrics.h"
+#include "finetune/tasks.h"
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
 torch::Tensor per_example_loss(TaskType task, const torch::Tensor& logits, const torch::Tensor& labels) {
   namespace F = torch::nn::functional;
@@ -60,9 +62,4 @@ EvalResult evaluate_logits(const Dataset& data, const torch::Tensor& logits, con
   return result;
 }
 
-EvalResult evaluate_model(model::BertForSequenceClassification& model, const Dataset& data, const LabelMap& labels,
-                          std::int64_t batch_size, std::int32_t pad_id, torch::Device device) {
-  return evaluate_logits(data, predict_logits(model, data, batch_size, pad_id, device), labels);
-}
-
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

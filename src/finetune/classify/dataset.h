@@ -11,7 +11,7 @@
 #include "finetune/row_reader.h"
 #include "tokenizer/tokenizer.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
 struct ReadOptions {
   std::string format = "auto";
@@ -90,4 +90,4 @@ void keep_examples_per_class(Dataset& data, std::int64_t per_class, std::uint64_
 
 Batch collate(const Dataset& data, const std::vector<std::int64_t>& index, std::int32_t pad_id);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

@@ -1,20 +1,16 @@
-#include "finetune/finetune_task.h"
+#include "finetune/classify/classify_task.h"
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
-#include "finetune/evaluation.h"
-#include "finetune/inference.h"
-#include "finetune/metrics.h"
-#include "io/hf_model.h"
+#include "finetune/classify/classifier.h"
+#include "finetune/classify/classify_files.h"
+#include "finetune/classify/evaluation.h"
+#include "finetune/classify/metrics.h"
 #include "util/error.h"
-#include "util/fs.h"
 
-namespace bf::ft {
-namespace fs = std::filesystem;
+namespace bf::ft::classify {
 
-FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device, dist::Collective& comm)
+ClassifyTask::ClassifyTask(const FinetuneConfig& config, torch::Device device, dist::Collective& comm)
     : ExampleTask(config, device, comm) {
   const auto options = config.data.read_options();
   BadRowPolicy policy(options.skip_bad_rows);
@@ -45,8 +41,8 @@ FinetuneTask::FinetuneTask(const FinetuneConfig& config, torch::Device device, d
   set_training_examples(train_.lengths(), std::move(weights));
 }
 
-void FinetuneTask::build_model() {
-  model_config_ = encoder_config("BertForSequenceClassification");
+void ClassifyTask::build_model() {
+  model_config_ = encoder_config(model::Architecture::SequenceClassification);
   const auto task = config_.task();
   model_config_.problem_type = problem_type_of(task);
   if (task == TaskType::Regression) {
@@ -61,7 +57,7 @@ void FinetuneTask::build_model() {
   model_ = make_model<model::BertForSequenceClassification>();
 }
 
-train::MicroStep FinetuneTask::forward(std::int64_t i) {
+train::MicroStep ClassifyTask::forward(std::int64_t i) {
   const auto& mine = step_examples(i);
   if (mine.empty()) {
     auto none = empty_micro_step({"loss_sum", "examples"});
@@ -89,7 +85,7 @@ train::MicroStep FinetuneTask::forward(std::int64_t i) {
   return step;
 }
 
-std::map<std::string, double> FinetuneTask::step_metrics(const std::map<std::string, double>& sums) const {
+std::map<std::string, double> ClassifyTask::step_metrics(const std::map<std::string, double>& sums) const {
   std::map<std::string, double> m;
   auto it = sums.find("correct");
   const auto examples = sums.count("examples") ? sums.at("examples") : 0.0;
@@ -99,8 +95,9 @@ std::map<std::string, double> FinetuneTask::step_metrics(const std::map<std::str
 
 // Every rank predicts every world_size-th dev example; the logits are
 // gathered so all ranks compute the same metrics (and the same decisions).
-torch::Tensor FinetuneTask::dev_logits() {
-  if (comm_.world_size() == 1) return predict_logits(model_, *dev_, config_.eval.batch_size, pad_id_, device_);
+torch::Tensor ClassifyTask::dev_logits() {
+  auto model = in_memory(model_);
+  if (comm_.world_size() == 1) return predict_logits(model, *dev_, config_.eval.batch_size);
   Dataset part;  // this rank's share: the same file and task, every world_size-th example
   part.path = dev_->path;
   part.task = dev_->task;
@@ -110,12 +107,12 @@ torch::Tensor FinetuneTask::dev_logits() {
   if (part.examples.empty()) {
     logits = torch::zeros({0, std::max<std::int64_t>(model_config_.num_labels, 1)});
   } else {
-    logits = predict_logits(model_, part, config_.eval.batch_size, pad_id_, device_).to(torch::kCPU);
+    logits = predict_logits(model, part, config_.eval.batch_size);
   }
   return gather_rows(logits.to(torch::kFloat32), dev_->size());
 }
 
-train::Evaluation FinetuneTask::evaluate() {
+train::Evaluation ClassifyTask::evaluate() {
   if (!dev_) return {};
   auto result = evaluate_logits(*dev_, dev_logits(), labels_);
   ++evals_;
@@ -127,4 +124,4 @@ train::Evaluation FinetuneTask::evaluate() {
   return evaluation;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

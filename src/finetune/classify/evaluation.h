@@ -7,10 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "finetune/classifier.h"
-#include "finetune/dataset.h"
+#include "finetune/classify/dataset.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
 struct EvalResult {
   nlohmann::json report;                 // the full report, with "loss"
@@ -19,10 +18,7 @@ struct EvalResult {
 
 EvalResult evaluate_logits(const Dataset& data, const torch::Tensor& logits, const LabelMap& labels);
 
-EvalResult evaluate_model(model::BertForSequenceClassification& model, const Dataset& data, const LabelMap& labels,
-                          std::int64_t batch_size, std::int32_t pad_id, torch::Device device);
-
 // Per-example loss [B] in float32: cross-entropy, mean BCE over classes, or squared error.
 torch::Tensor per_example_loss(TaskType task, const torch::Tensor& logits, const torch::Tensor& labels);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace bf::ft {
+namespace bf::ft::classify {
 
 struct ClassScores {
   double precision = 0, recall = 0, f1 = 0;
@@ -40,10 +40,7 @@ nlohmann::json multi_label_report(const std::vector<std::vector<std::int64_t>>& 
                                   const std::vector<std::string>& names);
 nlohmann::json regression_report(const std::vector<double>& gold, const std::vector<double>& predicted);
 
-// The top-level numbers of a report.
-std::map<std::string, double> headline_metrics(const nlohmann::json& report);
-
 // A compact multi-line table of per-class scores and the confusion matrix.
 std::string format_report(const nlohmann::json& report);
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

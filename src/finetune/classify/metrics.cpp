@@ -1,4 +1,4 @@
-#include "finetune/metrics.h"
+#include "finetune/classify/metrics.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 
-namespace bf::ft {
+namespace bf::ft::classify {
 namespace {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
@@ -167,13 +167,6 @@ nlohmann::json regression_report(const std::vector<double>& gold, const std::vec
           {"spearman", spearman(gold, predicted)}};
 }
 
-std::map<std::string, double> headline_metrics(const nlohmann::json& report) {
-  std::map<std::string, double> out;
-  for (const auto& [key, value] : report.items())
-    if (value.is_number() && key != "examples" && key != "skipped_rows") out[key] = value.get<double>();
-  return out;
-}
-
 std::string format_report(const nlohmann::json& report) {
   if (!report.contains("per_class")) return "";
   std::size_t width = 5;
@@ -196,4 +189,4 @@ std::string format_report(const nlohmann::json& report) {
   return out;
 }
 
-}  // namespace bf::ft
+}  // namespace bf::ft::classify

@@ -1,0 +1,75 @@
+#pragma once
+// The fine-tuning tasks, one row each in tasks.cpp: the head they train
+// (model::Architecture, whose HF class name config.json records), the
+// data.task values they serve, the training task, and evaluate and predict
+// for a model of that head. A task's code lives in its folder (classify/,
+// tagging/, qa/); this table is the only place that lists them.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dist/collective.h"
+#include "finetune/labels.h"
+#include "infer/model.h"
+#include "model/any_bert.h"
+#include "train/task.h"
+
+namespace bf::ft {
+
+struct FinetuneConfig;
+
+// How evaluate and predict read their files; empty or 0: as the model was
+// trained (config.json's bertforge_data).
+struct InputSettings {
+  std::string format = "auto";
+  std::string text_column;          // classification: empty: as trained (default "text")
+  std::string text_pair_column;     // classification: empty: as trained
+  std::string label_column;         // classification: empty: as trained (default "label")
+  std::int64_t max_seq_length = 0;  // classification: 0: as trained (default 128)
+  std::int64_t batch_size = 64;
+  bool skip_bad_rows = false;
+};
+
+struct ModelEvaluation {
+  nlohmann::json report;  // metrics and counts, as evaluate --output writes them
+  std::string table;      // per-class or per-type table, "" when none
+};
+
+struct PredictSummary {
+  std::int64_t rows = 0;
+  std::int64_t skipped = 0;
+};
+
+struct TaskEntry {
+  model::Architecture head;
+  std::vector<TaskType> tasks;  // the data.task values it trains
+  std::unique_ptr<train::TrainingTask> (*train)(const FinetuneConfig& config, torch::Device device,
+                                                dist::Collective& comm);
+  ModelEvaluation (*evaluate)(infer::Model& model, const std::string& path, const InputSettings& settings);
+  // Classification: a row per input row; token classification: the input with
+  // the predicted tags; QA: {id: answer} at `output` and the n-best lists in
+  // nbest_predictions.json beside it.
+  PredictSummary (*predict)(infer::Model& model, const std::string& input, const std::string& output,
+                            const InputSettings& settings);
+};
+
+const TaskEntry& task_entry(TaskType task);
+// The entry of a model's head; a model without one (pretraining, a bare
+// encoder) is an error naming `dir`.
+const TaskEntry& task_entry(model::Architecture head, const std::string& dir);
+
+// evaluate and predict of a model directory, by the head its config.json names.
+ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::string& data, const InputSettings& settings,
+                                   torch::Device device);
+PredictSummary predict_model_dir(const std::string& model_dir, const std::string& input, const std::string& output,
+                                 const InputSettings& settings, torch::Device device);
+
+// The top-level numbers of an evaluation report (counts left out).
+std::map<std::string, double> headline_metrics(const nlohmann::json& report);
+
+}  // namespace bf::ft
