@@ -13,9 +13,10 @@ BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfi
 }
 
 torch::Tensor BertPredictionHeadTransformImpl::forward(const torch::Tensor& x) {
-  // fused::linear: the GEMMs split over the threads by hand (CPU fp32).
+  // fused::linear: the GEMMs split over the threads by hand (CPU fp32). Else
+  // torch::linear (addmm), not Linear::forward (C++: matmul + add_).
   auto y = fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
-                                                              : dense->forward(x);
+                                                              : torch::linear(x, dense->weight, dense->bias);
   // The exact GELU in one vectorised pass each way (bf16: from a table).
   y = fused_ && act_ == "gelu" && fused::supports(y) ? fused::gelu(y) : activation(act_, y);
   // Normalised in the LayerNorm's own precision: under CPU autocast the dense

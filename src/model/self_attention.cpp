@@ -100,10 +100,11 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  // fused::linear: the GEMMs split over the threads by hand (CPU fp32).
+  // fused::linear: the GEMMs split over the threads by hand (CPU fp32). Else
+  // torch::linear (addmm), not Linear::forward (C++: matmul + add_).
   auto y = fused_ && fused::supports_linear(attended, dense->weight)
                ? fused::linear(attended, dense->weight, dense->bias)
-               : dense->forward(attended);
+               : torch::linear(attended, dense->weight, dense->bias);
   // Dropout, the residual add and LayerNorm in one pass per row, the mask
   // regenerated in backward rather than stored.
   if (fused_ && fused::supports_layer_norm(y, residual, LayerNorm))
