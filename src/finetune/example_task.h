@@ -18,6 +18,7 @@
 #include "dist/collective.h"
 #include "finetune/batch_plan.h"
 #include "finetune/finetune_config.h"
+#include "finetune/tasks.h"
 #include "infer/model.h"
 #include "model/any_bert.h"
 #include "model/bert_config.h"
@@ -47,6 +48,12 @@ class ExampleTask : public train::TrainingTask {
   std::int64_t eval_interval() const override;
 
   std::int32_t pad_id() const { return pad_id_; }
+
+  // The trained model as an inference model (the same weights, nothing read),
+  // and what `evaluate` reports for a model on the dev set this task read:
+  // the run's final evaluation reads and windows nothing again.
+  virtual infer::Model inference_model() = 0;
+  virtual ModelEvaluation evaluate_dev(infer::Model& model) = 0;
   std::int64_t training_examples() const { return static_cast<std::int64_t>(lengths_.size()); }
 
  protected:

@@ -4,17 +4,29 @@
 #include <memory>
 #include <utility>
 
+#include "finetune/example_task.h"
 #include "finetune/finetune_config.h"
 #include "finetune/tasks.h"
+#include "io/hf_model.h"
 #include "train/run.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace bf::ft {
 namespace fs = std::filesystem;
 namespace {
 
-std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const std::string& model_dir,
-                                             torch::Device device) {
+// The chosen model on the dev and test files, from memory: the task's model,
+// tokenizer and dev examples (read and windowed once, for training). Only the
+// best evaluation's weights are read back, from best_model/: the trainer
+// keeps them on disk, not in memory.
+std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const TaskEntry& entry, ExampleTask& task,
+                                             const train::TrainResult& result) {
+  auto model = task.inference_model();
+  if (!result.best_model_dir.empty()) {
+    const auto report = io::load_weights(model.module(), io::find_weights_file(result.best_model_dir));
+    if (!report.missing.empty()) bf::fail(result.best_model_dir + ": weights do not match the model: " + report.summary());
+  }
   InputSettings settings;
   settings.format = config.data.format;
   settings.batch_size = config.eval.batch_size;
@@ -23,7 +35,7 @@ std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const
   for (const auto& [split, path] : {std::pair<std::string, std::string>{"dev", config.data.dev}, {"test", config.data.test}}) {
     if (path.empty()) continue;
     FinalEvaluation e{split, path, (fs::path(config.run.output_dir) / ("eval_" + split + ".json")).string(), {}, ""};
-    auto evaluation = evaluate_model_dir(model_dir, path, settings, device);
+    auto evaluation = split == "dev" ? task.evaluate_dev(model) : entry.evaluate(model, path, settings);
     e.report = std::move(evaluation.report);
     e.table = std::move(evaluation.table);
     bf::write_file_atomic(e.saved, e.report.dump(2) + "\n");
@@ -59,7 +71,7 @@ FinetuneOutcome run_finetuning(const FinetuneRequest& request, const dist::DistE
   out.report = (fs::path(config.run.output_dir) / "report.html").string();
   if (!out.is_main || !train::finished(out.result.stopped_by)) return out;
   out.chosen_model = !out.result.best_model_dir.empty() ? out.result.best_model_dir : out.result.model_dir;
-  out.evaluations = evaluate_chosen(config, out.chosen_model, run.device);
+  out.evaluations = evaluate_chosen(config, task, dynamic_cast<ExampleTask&>(*run.task), out.result);
   return out;
 }
 

@@ -8,13 +8,16 @@
 
 #include "finetune/classify/classify_files.h"
 #include "finetune/classify/classify_task.h"
+#include "finetune/finetune_run.h"
 #include "finetune/row_reader.h"
+#include "finetune/tasks.h"
 #include "ft_fixture.h"
 #include "infer/model.h"
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
+#include "util/fs.h"
 
 using namespace bf;
 namespace fs = std::filesystem;
@@ -94,6 +97,38 @@ TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][pred
   CHECK(j["id"] == 7);
   CHECK(j["probabilities"].size() == 2);
   CHECK((j["prediction"] == "0" || j["prediction"] == "1"));
+}
+
+TEST_CASE("the final evaluation, made from memory, equals evaluate on the chosen model directory",
+          "[finetune][run][final]") {
+  const auto s = sst2("ft-final");
+  const auto test_file = test::sst2_slice("dev", s.dir + "/test.tsv", 20);
+  test::write_text(s.dir + "/finetune.yaml",
+                   test::tiny_finetune_yaml(s.dir, s.train, s.dev, "  test: " + test_file + "\n"));
+  ft::FinetuneRequest request;
+  request.config_file = s.dir + "/finetune.yaml";
+  request.overrides = {"training.max_steps=12"};
+  static std::vector<std::string> opened;
+  opened.clear();
+  bf::set_file_open_observer([](const std::string& path) { opened.push_back(path); });
+  const auto out = ft::run_finetuning(request, dist::DistEnv{});
+  bf::set_file_open_observer(nullptr);
+  REQUIRE(out.evaluations.size() == 2);
+  CHECK(out.chosen_model == out.result.best_model_dir);
+  // Of the chosen model's files only its weights are read back, once.
+  std::vector<std::string> chosen;
+  for (const auto& path : opened)
+    if (path.rfind(out.chosen_model, 0) == 0) chosen.push_back(fs::path(path).filename().string());
+  CHECK(chosen == std::vector<std::string>{"model.safetensors"});
+  ft::InputSettings settings;
+  settings.batch_size = 16;  // eval.batch_size
+  for (const auto& e : out.evaluations) {
+    INFO(e.split);
+    const auto again = ft::evaluate_model_dir(out.chosen_model, e.path, settings, torch::kCPU);
+    CHECK(e.report.dump() == again.report.dump());
+    CHECK(e.table == again.table);
+    CHECK(bf::read_file(e.saved) == e.report.dump(2) + "\n");
+  }
 }
 
 TEST_CASE("resuming a fine-tuning run is bit-identical to an uninterrupted one", "[finetune][run][resume]") {

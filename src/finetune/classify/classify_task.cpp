@@ -96,7 +96,7 @@ std::map<std::string, double> ClassifyTask::step_metrics(const std::map<std::str
 // Every rank predicts every world_size-th dev example; the logits are
 // gathered so all ranks compute the same metrics (and the same decisions).
 torch::Tensor ClassifyTask::dev_logits() {
-  auto model = in_memory(model_);
+  auto model = inference_model();
   if (comm_.world_size() == 1) return predict_logits(model, *dev_, config_.eval.batch_size);
   Dataset part;  // this rank's share: the same file and task, every world_size-th example
   part.path = dev_->path;
@@ -110,6 +110,11 @@ torch::Tensor ClassifyTask::dev_logits() {
     logits = predict_logits(model, part, config_.eval.batch_size);
   }
   return gather_rows(logits.to(torch::kFloat32), dev_->size());
+}
+
+ModelEvaluation ClassifyTask::evaluate_dev(infer::Model& model) {
+  const auto result = evaluate_examples(model, *dev_, config_.eval.batch_size);
+  return {result.report, format_report(result.report)};
 }
 
 train::Evaluation ClassifyTask::evaluate() {

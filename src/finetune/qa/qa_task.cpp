@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "finetune/qa/qa_files.h"
 #include "util/error.h"
 
 namespace bf::ft::qa {
@@ -77,6 +78,10 @@ std::map<std::string, double> QaTask::step_metrics(const std::map<std::string, d
   return {{"start_accuracy", sums.at("start_correct") / windows}, {"end_accuracy", sums.at("end_correct") / windows}};
 }
 
+ModelEvaluation QaTask::evaluate_dev(infer::Model& model) {
+  return evaluate_questions(model, dev_, dev_features_, settings_, config_.data.dev, config_.eval.batch_size);
+}
+
 train::Evaluation QaTask::evaluate() {
   if (dev_.examples.empty()) return {};
   // Every rank predicts every world_size-th window; the logits are gathered
@@ -84,7 +89,7 @@ train::Evaluation QaTask::evaluate() {
   const auto& features = dev_features_.features;
   const auto total = static_cast<std::int64_t>(features.size());
   const auto mine = my_share(total);
-  auto model = in_memory(model_);
+  auto model = inference_model();
   auto local = predict_spans(model, features, mine, config_.eval.batch_size);
   const auto width = static_cast<std::int64_t>(settings_.features.max_seq_length);
   auto packed = torch::zeros({static_cast<std::int64_t>(mine.size()), 2, width}, torch::kFloat32);

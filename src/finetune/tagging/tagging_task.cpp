@@ -6,6 +6,7 @@
 #include <set>
 
 #include "finetune/tagging/entity_metrics.h"
+#include "finetune/tagging/tagging_files.h"
 #include "util/error.h"
 
 namespace bf::ft::tagging {
@@ -118,13 +119,17 @@ std::map<std::string, double> TaggingTask::step_metrics(const std::map<std::stri
   return {{"token_accuracy", sums.at("correct") / labelled}};
 }
 
+ModelEvaluation TaggingTask::evaluate_dev(infer::Model& model) {
+  return evaluate_sentences(model, dev_, dev_windows_, config_.data.dev, config_.eval.batch_size);
+}
+
 train::Evaluation TaggingTask::evaluate() {
   if (dev_.sentences.empty()) return {};
   // Every rank predicts every world_size-th window; the labels are gathered
   // (padded to the longest window) so that all ranks score the whole set.
   const auto total = static_cast<std::int64_t>(dev_windows_.windows.size());
   const auto mine = my_share(total);
-  auto model = in_memory(model_);
+  auto model = inference_model();
   const auto local = predict_windows(model, dev_windows_.windows, mine, config_.eval.batch_size);
   const auto width = config_.data.max_seq_length;
   auto packed = torch::full({static_cast<std::int64_t>(mine.size()), width}, -1, torch::kLong);
