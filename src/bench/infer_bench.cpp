@@ -10,6 +10,7 @@
 
 #include "bench/flops.h"
 #include "bench/measure.h"
+#include "finetune/tasks.h"
 #include "infer/batches.h"
 #include "infer/model.h"
 #include "model/bert_for_sequence_classification.h"
@@ -142,7 +143,7 @@ void run_infer_bench(const InferBenchOptions& o) {
     net->train();
     optimizer = std::make_unique<train::Optimizer>(train::named_parameters(*net), train::OptimizerConfig{});
   }
-  infer::Model model(config, nullptr, net, device);
+  infer::Model model(config, nullptr, ft::task_entry(ft::TaskType::SingleLabel).head, net.ptr(), device);
   const auto texts = make_texts(lengths);
   std::vector<infer::Sequence> sequences;
   for (const auto& t : texts) sequences.push_back({&t, nullptr});

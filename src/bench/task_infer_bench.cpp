@@ -10,7 +10,10 @@
 #include "bench/measure.h"
 #include "finetune/qa/qa_reader.h"
 #include "finetune/tagging/tagger.h"
+#include "finetune/tasks.h"
 #include "infer/model.h"
+#include "model/bert_for_question_answering.h"
+#include "model/bert_for_token_classification.h"
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "train/precision.h"
@@ -62,7 +65,8 @@ Timed tagging_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer
   model::init_bert_weights(*net, config);
   net->to(device);
   labels.store_in(config);
-  infer::Model model(config, shared(tokenizer), net, device);
+  infer::Model model(config, shared(tokenizer), ft::task_entry(ft::TaskType::TokenClassification).head, net.ptr(),
+                     device);
   ft::tagging::WindowOptions windows;
   windows.max_seq_length = o.pad_to;
   return time_passes(o.repeat, device, [&](Timed& t) {
@@ -83,7 +87,8 @@ Timed qa_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer, mod
   model::BertForQuestionAnswering net(config);
   model::init_bert_weights(*net, config);
   net->to(device);
-  infer::Model model(config, shared(tokenizer), net, device);
+  infer::Model model(config, shared(tokenizer), ft::task_entry(ft::TaskType::QuestionAnswering).head, net.ptr(),
+                     device);
   ft::qa::QaSettings settings;
   settings.features.max_seq_length = static_cast<int>(o.pad_to);
   return time_passes(o.repeat, device, [&](Timed& t) {

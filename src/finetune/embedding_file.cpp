@@ -30,7 +30,7 @@ EmbedSummary embed_file(const std::string& model_dir, const std::string& input, 
   how.all_layers = options.all_layers;
   how.normalize = options.normalize;
   how.batch_size = settings.batch_size;
-  auto model = infer::Model::open(model_dir, device, model::Architecture::Encoder);
+  auto model = infer::Model::open_encoder(model_dir, device);
   const auto layer_index = infer::embed_layer(model, how);
 
   auto read = classify::read_options_for(model, settings, input);

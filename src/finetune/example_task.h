@@ -82,9 +82,9 @@ class ExampleTask : public train::TrainingTask {
   // The task's model as an inference model (infer/model.h): the same weights,
   // the task's config and tokenizer, nothing read.
   template <class Net>
-  infer::Model in_memory(Net net) const {
+  infer::Model in_memory(const Net& net) const {
     const std::shared_ptr<const tok::Tokenizer> tokenizer(std::shared_ptr<void>(), tokenizer_.get());
-    return infer::Model(model_config_, tokenizer, std::move(net), device_);
+    return infer::Model(model_config_, tokenizer, task_entry(config_.task()).head, net.ptr(), device_);
   }
 
   // Sets the training examples once they are known: their lengths (for the

@@ -6,6 +6,9 @@
 #include "finetune/qa/qa_task.h"
 #include "finetune/tagging/tagging_files.h"
 #include "finetune/tagging/tagging_task.h"
+#include "model/bert_for_question_answering.h"
+#include "model/bert_for_sequence_classification.h"
+#include "model/bert_for_token_classification.h"
 #include "util/error.h"
 
 namespace bf::ft {
@@ -18,43 +21,52 @@ std::unique_ptr<train::TrainingTask> make(const FinetuneConfig& config, torch::D
 
 // One row per head. A new head: its folder (task, reader, metrics, writer,
 // evaluate and predict) and one row here.
-const TaskEntry kTasks[] = {
-    {model::Architecture::SequenceClassification,
-     {TaskType::SingleLabel, TaskType::MultiLabel, TaskType::Regression},
-     make<classify::ClassifyTask>, classify::evaluate_model, classify::predict_model},
-    {model::Architecture::TokenClassification,
-     {TaskType::TokenClassification},
-     make<tagging::TaggingTask>, tagging::evaluate_model, tagging::predict_model},
-    {model::Architecture::QuestionAnswering,
-     {TaskType::QuestionAnswering},
-     make<qa::QaTask>, qa::evaluate_model, qa::predict_model},
-};
+const std::vector<TaskEntry>& tasks() {
+  using model::Architecture;
+  static const std::vector<TaskEntry> table = {
+      {infer::logits_head<model::BertForSequenceClassification>(Architecture::SequenceClassification),
+       {TaskType::SingleLabel, TaskType::MultiLabel, TaskType::Regression},
+       make<classify::ClassifyTask>, classify::evaluate_model, classify::predict_model},
+      {infer::logits_head<model::BertForTokenClassification>(Architecture::TokenClassification),
+       {TaskType::TokenClassification},
+       make<tagging::TaggingTask>, tagging::evaluate_model, tagging::predict_model},
+      {infer::span_head<model::BertForQuestionAnswering>(Architecture::QuestionAnswering),
+       {TaskType::QuestionAnswering},
+       make<qa::QaTask>, qa::evaluate_model, qa::predict_model},
+  };
+  return table;
+}
 
 }  // namespace
 
 const TaskEntry& task_entry(TaskType task) {
-  for (const auto& entry : kTasks)
+  for (const auto& entry : tasks())
     for (auto t : entry.tasks)
       if (t == task) return entry;
   bf::fail("data.task " + task_name(task) + " has no fine-tuning task");
 }
 
 const TaskEntry& task_entry(model::Architecture head, const std::string& dir) {
-  for (const auto& entry : kTasks)
-    if (entry.head == head) return entry;
+  for (const auto& entry : tasks())
+    if (entry.head.architecture == head) return entry;
   bf::fail(dir + ": not a fine-tuned model (config.json architectures: " + model::architecture_name(head) +
            "); fine-tune it first with bertforge finetune");
 }
 
+infer::Model open_model(const std::string& model_dir, torch::Device device) {
+  return infer::Model::open(
+      model_dir, [](model::Architecture head, const std::string& dir) { return task_entry(head, dir).head; }, device);
+}
+
 ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::string& data, const InputSettings& settings,
                                    torch::Device device) {
-  auto model = infer::Model::open(model_dir, device);
+  auto model = open_model(model_dir, device);
   return task_entry(model.architecture(), model_dir).evaluate(model, data, settings);
 }
 
 PredictSummary predict_model_dir(const std::string& model_dir, const std::string& input, const std::string& output,
                                  const InputSettings& settings, torch::Device device) {
-  auto model = infer::Model::open(model_dir, device);
+  auto model = open_model(model_dir, device);
   return task_entry(model.architecture(), model_dir).predict(model, input, output, settings);
 }
 

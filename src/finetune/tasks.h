@@ -46,7 +46,7 @@ struct PredictSummary {
 };
 
 struct TaskEntry {
-  model::Architecture head;
+  infer::Head head;             // the network: its model::Architecture, how it is built and run
   std::vector<TaskType> tasks;  // the data.task values it trains
   std::unique_ptr<train::TrainingTask> (*train)(const FinetuneConfig& config, torch::Device device,
                                                 dist::Collective& comm);
@@ -62,6 +62,9 @@ const TaskEntry& task_entry(TaskType task);
 // The entry of a model's head; a model without one (pretraining, a bare
 // encoder) is an error naming `dir`.
 const TaskEntry& task_entry(model::Architecture head, const std::string& dir);
+
+// A fine-tuned model directory, opened once as its head.
+infer::Model open_model(const std::string& model_dir, torch::Device device = torch::kCPU);
 
 // evaluate and predict of a model directory, by the head its config.json names.
 ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::string& data, const InputSettings& settings,

@@ -1,5 +1,6 @@
 #include "infer/embed.h"
 
+#include "model/bert_model.h"
 #include "model/classifier_heads.h"
 #include "util/error.h"
 
@@ -45,7 +46,7 @@ std::int64_t embed_layer(const Model& model, const EmbedOptions& options) {
 
 std::vector<torch::Tensor> embed(Model& model, const std::vector<Sequence>& sequences, const EmbedOptions& options) {
   const auto layer = static_cast<std::size_t>(embed_layer(model, options));
-  auto& bert = model.net<model::BertModel>();
+  auto bert = model.net<model::BertModel>();
   const bool tokens = options.pooling == Pooling::None;
   std::vector<torch::Tensor> per_sequence(sequences.size());
   run(model, sequences, {options.batch_size}, [&](const PaddedBatch& batch, const Outputs& out) {

@@ -1,24 +1,28 @@
 #include "infer/model.h"
 
 #include "io/hf_model.h"
+#include "model/bert_model.h"
 #include "util/error.h"
 
 namespace bf::infer {
-namespace {
 
-Model::Net make_net(const model::BertConfig& config, model::Architecture architecture, const std::string& dir) {
-  switch (architecture) {
-    case model::Architecture::SequenceClassification: return model::BertForSequenceClassification(config);
-    case model::Architecture::TokenClassification: return model::BertForTokenClassification(config);
-    case model::Architecture::QuestionAnswering: return model::BertForQuestionAnswering(config);
-    case model::Architecture::Encoder: return model::BertModel(config, /*add_pooling_layer=*/true);
-    case model::Architecture::PreTraining: break;
-  }
-  bf::fail(dir + ": a pretraining model has no task head (config.json architectures: " +
-           model::architecture_name(architecture) + "); fine-tune it first with bertforge finetune");
+Head encoder_head() {
+  Head head;
+  head.architecture = model::Architecture::Encoder;
+  head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> {
+    return model::BertModel(config, /*add_pooling_layer=*/true).ptr();
+  };
+  head.forward = [](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                    const torch::Tensor& attention_mask) {
+    Outputs out;
+    out.hidden_states = dynamic_cast<model::BertModelImpl&>(net)
+                            .forward(input_ids, token_type_ids, attention_mask, /*output_hidden_states=*/true)
+                            .hidden_states;
+    return out;
+  };
+  head.every_weight = false;
+  return head;
 }
-
-}  // namespace
 
 nlohmann::json data_settings_of(const model::BertConfig& config) {
   if (config.extra.is_object() && config.extra.contains("bertforge_data")) return config.extra["bertforge_data"];
@@ -30,17 +34,24 @@ void store_data_settings(model::BertConfig& config, nlohmann::json settings) {
   config.extra["bertforge_data"] = std::move(settings);
 }
 
-Model Model::open(const std::string& dir, torch::Device device, std::optional<model::Architecture> as) {
+Model Model::open(const std::string& dir, const HeadOf& head_of, torch::Device device) {
   auto config = io::load_model_config(dir);
-  const auto architecture = as ? *as : model::architecture_of(config);
-  auto net = make_net(config, architecture, dir);
+  auto head = head_of(model::architecture_of(config), dir);
+  return open_as(dir, std::move(config), std::move(head), device);
+}
+
+Model Model::open_encoder(const std::string& dir, torch::Device device) {
+  return open_as(dir, io::load_model_config(dir), encoder_head(), device);
+}
+
+Model Model::open_as(const std::string& dir, model::BertConfig config, Head head, torch::Device device) {
   std::shared_ptr<const tok::Tokenizer> tokenizer = io::load_model_tokenizer(dir, config);
-  Model m(std::move(config), std::move(tokenizer), std::move(net), device);
+  auto net = head.make(config);
+  Model m(std::move(config), std::move(tokenizer), std::move(head), std::move(net), device);
   m.dir_ = dir;
-  m.architecture_ = architecture;
   const auto report = io::load_weights(m.module(), io::find_weights_file(dir));
   m.missing_ = report.missing;
-  if (architecture != model::Architecture::Encoder && !report.missing.empty())
+  if (m.head_.every_weight && !report.missing.empty())
     bf::fail(dir + ": weights do not match the model: " + report.summary());
   for (const auto& name : report.missing)
     if (name.rfind("pooler.", 0) != 0) bf::fail(dir + ": the encoder weights are incomplete (missing " + name + ")");
@@ -49,23 +60,14 @@ Model Model::open(const std::string& dir, torch::Device device, std::optional<mo
   return m;
 }
 
-Model::Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tokenizer, Net net, torch::Device device)
-    : config_(std::move(config)), tokenizer_(std::move(tokenizer)), net_(std::move(net)), device_(device) {
-  std::visit(
-      [this](auto& n) {
-        using N = std::decay_t<decltype(n)>;
-        if constexpr (std::is_same_v<N, model::BertForSequenceClassification>) {
-          architecture_ = model::Architecture::SequenceClassification;
-        } else if constexpr (std::is_same_v<N, model::BertForTokenClassification>) {
-          architecture_ = model::Architecture::TokenClassification;
-        } else if constexpr (std::is_same_v<N, model::BertForQuestionAnswering>) {
-          architecture_ = model::Architecture::QuestionAnswering;
-        } else {
-          architecture_ = model::Architecture::Encoder;
-        }
-      },
-      net_);
-  data_settings_ = data_settings_of(config_);
+Model::Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tokenizer, Head head,
+             std::shared_ptr<torch::nn::Module> net, torch::Device device)
+    : config_(std::move(config)),
+      tokenizer_(std::move(tokenizer)),
+      head_(std::move(head)),
+      net_(std::move(net)),
+      device_(device),
+      data_settings_(data_settings_of(config_)) {
   pad_id_ = tokenizer_ ? tokenizer_->special_ids().pad : static_cast<std::int32_t>(config_.pad_token_id);
 }
 
@@ -74,33 +76,14 @@ const tok::Tokenizer& Model::tokenizer() const {
   return *tokenizer_;
 }
 
-torch::nn::Module& Model::module() {
-  return std::visit([](auto& n) -> torch::nn::Module& { return *n; }, net_);
-}
-
 void Model::wrong_head() const {
-  bf::fail((dir_.empty() ? std::string("the model") : dir_) + " is a " + model::architecture_name(architecture_) +
-           ", not the head this request needs");
+  bf::fail((dir_.empty() ? std::string("the model") : dir_) + " is a " + model::architecture_name(head_.architecture) +
+           ", not the network this request needs");
 }
 
 Outputs Model::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
                        const torch::Tensor& attention_mask) {
-  Outputs out;
-  std::visit(
-      [&](auto& n) {
-        using N = std::decay_t<decltype(n)>;
-        if constexpr (std::is_same_v<N, model::BertForQuestionAnswering>) {
-          auto r = n->forward(input_ids, token_type_ids, attention_mask);
-          out.start_logits = r.start_logits;
-          out.end_logits = r.end_logits;
-        } else if constexpr (std::is_same_v<N, model::BertModel>) {
-          out.hidden_states = n->forward(input_ids, token_type_ids, attention_mask, /*output_hidden_states=*/true).hidden_states;
-        } else {
-          out.logits = n->forward(input_ids, token_type_ids, attention_mask).logits;
-        }
-      },
-      net_);
-  return out;
+  return head_.forward(*net_, input_ids, token_type_ids, attention_mask);
 }
 
 }  // namespace bf::infer

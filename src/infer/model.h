@@ -8,19 +8,14 @@
 // infer/embed.h.
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "model/any_bert.h"
 #include "model/bert_config.h"
-#include "model/bert_for_question_answering.h"
-#include "model/bert_for_sequence_classification.h"
-#include "model/bert_for_token_classification.h"
-#include "model/bert_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bf::infer {
@@ -32,6 +27,28 @@ struct Outputs {
   std::vector<torch::Tensor> hidden_states;  // the encoder: embeddings, then each layer, [B, S, H] each
 };
 
+// How one kind of network is built and run: its module for a config, and a
+// forward that gives its outputs. The fine-tuning task table
+// (finetune/tasks.cpp) holds one per head; the encoder's is encoder_head().
+struct Head {
+  model::Architecture architecture = model::Architecture::Encoder;
+  std::function<std::shared_ptr<torch::nn::Module>(const model::BertConfig&)> make;
+  std::function<Outputs(torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& attention_mask)>
+      forward;
+  bool every_weight = true;  // false for the encoder of a model directory: its pooler may be missing
+};
+
+// A network whose forward(input_ids, token_type_ids, attention_mask) returns
+// `.logits` (sequence and token classification) or `.start_logits` and
+// `.end_logits` (extractive QA).
+template <class Net>
+Head logits_head(model::Architecture architecture);
+template <class Net>
+Head span_head(model::Architecture architecture);
+// model::BertModel (with a pooler): every hidden state.
+Head encoder_head();
+
 // The settings a fine-tuning run read its data with (config.json's
 // "bertforge_data"): written by the run, read back by evaluate, predict and
 // the server so that they read new text as training did. Each task parses its
@@ -41,21 +58,23 @@ void store_data_settings(model::BertConfig& config, nlohmann::json settings);
 
 class Model {
  public:
-  using Net = std::variant<model::BertForSequenceClassification, model::BertForTokenClassification,
-                           model::BertForQuestionAnswering, model::BertModel>;
+  // The head of a directory's architecture (config.json's `architectures`);
+  // an error naming `dir` when there is none.
+  using HeadOf = std::function<Head(model::Architecture architecture, const std::string& dir)>;
 
-  // Opens dir as the head its config.json names (architectures), or with
-  // `as` Encoder: the encoder of any model directory (pooler optional), for
-  // embeddings and probes. A head's weights must all be in the file.
-  static Model open(const std::string& dir, torch::Device device = torch::kCPU,
-                    std::optional<model::Architecture> as = std::nullopt);
+  // Opens dir as its head; every weight of a head must be in the file.
+  static Model open(const std::string& dir, const HeadOf& head_of, torch::Device device = torch::kCPU);
+  // The encoder of any model directory (pretrained or fine-tuned, pooler
+  // optional), for embeddings and probes.
+  static Model open_encoder(const std::string& dir, torch::Device device = torch::kCPU);
 
   // A model in memory: nothing is read, the mode is left to the loop. Without
   // a tokenizer (an encoder probed on examples already tokenized) padding
   // uses config.pad_token_id.
-  Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tokenizer, Net net, torch::Device device);
+  Model(model::BertConfig config, std::shared_ptr<const tok::Tokenizer> tokenizer, Head head,
+        std::shared_ptr<torch::nn::Module> net, torch::Device device);
 
-  model::Architecture architecture() const { return architecture_; }
+  model::Architecture architecture() const { return head_.architecture; }
   const model::BertConfig& config() const { return config_; }
   const tok::Tokenizer& tokenizer() const;
   std::int32_t pad_id() const { return pad_id_; }
@@ -64,30 +83,63 @@ class Model {
   const std::string& dir() const { return dir_; }  // "" in memory
   // Weights the directory lacked (the encoder's pooler, when opened as one).
   const std::vector<std::string>& missing_weights() const { return missing_; }
-  torch::nn::Module& module();
+  torch::nn::Module& module() { return *net_; }
 
-  template <class M>
-  M& net() {
-    if (auto* m = std::get_if<M>(&net_)) return *m;
-    wrong_head();
+  // The network as its class, e.g. net<model::BertModel>().
+  template <class Net>
+  Net net() const {
+    auto impl = std::dynamic_pointer_cast<typename Net::ContainedType>(net_);
+    if (!impl) wrong_head();
+    return Net(impl);
   }
 
-  // One forward of a padded batch; hidden states only for the encoder.
+  // One forward of a padded batch already on the model's device.
   Outputs forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
                   const torch::Tensor& attention_mask);
 
  private:
+  static Model open_as(const std::string& dir, model::BertConfig config, Head head, torch::Device device);
   [[noreturn]] void wrong_head() const;
 
   model::BertConfig config_;
-  model::Architecture architecture_ = model::Architecture::Encoder;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;
-  Net net_;
+  Head head_;
+  std::shared_ptr<torch::nn::Module> net_;
   torch::Device device_;
   std::int32_t pad_id_ = 0;
   nlohmann::json data_settings_;
   std::string dir_;
   std::vector<std::string> missing_;
 };
+
+template <class Net>
+Head logits_head(model::Architecture architecture) {
+  Head head;
+  head.architecture = architecture;
+  head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> { return Net(config).ptr(); };
+  head.forward = [](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                    const torch::Tensor& attention_mask) {
+    Outputs out;
+    out.logits = dynamic_cast<typename Net::ContainedType&>(net).forward(input_ids, token_type_ids, attention_mask).logits;
+    return out;
+  };
+  return head;
+}
+
+template <class Net>
+Head span_head(model::Architecture architecture) {
+  Head head;
+  head.architecture = architecture;
+  head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> { return Net(config).ptr(); };
+  head.forward = [](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                    const torch::Tensor& attention_mask) {
+    auto r = dynamic_cast<typename Net::ContainedType&>(net).forward(input_ids, token_type_ids, attention_mask);
+    Outputs out;
+    out.start_logits = r.start_logits;
+    out.end_logits = r.end_logits;
+    return out;
+  };
+  return head;
+}
 
 }  // namespace bf::infer

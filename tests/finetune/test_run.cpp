@@ -12,7 +12,6 @@
 #include "finetune/row_reader.h"
 #include "finetune/tasks.h"
 #include "ft_fixture.h"
-#include "infer/model.h"
 #include "io/hf_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
@@ -65,7 +64,7 @@ TEST_CASE("predict agrees with evaluate on the same file", "[finetune][run][pred
   const auto s = sst2("ft-predict");
   auto config = test::tiny_finetune_config(s.dir, s.train, s.dev, {"training.max_steps=12"});
   const auto result = run(config);
-  auto classifier = infer::Model::open(result.model_dir);
+  auto classifier = ft::open_model(result.model_dir);
   ft::InputSettings settings;
   settings.batch_size = 5;  // batches differ from evaluate's: the numbers must not
   const auto evaluated = ft::classify::evaluate_file(classifier, s.dev, settings);
@@ -192,7 +191,7 @@ TEST_CASE("multi-label (JSONL) and regression (CSV, gzip) tasks train and evalua
   const auto mr = run(m);
   CHECK(mr.last_eval.count("micro_f1"));
   CHECK(mr.last_eval.count("exact_match"));
-  auto mc = infer::Model::open(mr.model_dir);
+  auto mc = ft::open_model(mr.model_dir);
   CHECK(ft::task_of(mc.config()) == ft::TaskType::MultiLabel);
   CHECK(ft::LabelMap::of(mc.config()).names() == std::vector<std::string>{"comma", "long", "third"});
 
@@ -204,7 +203,7 @@ TEST_CASE("multi-label (JSONL) and regression (CSV, gzip) tasks train and evalua
   CHECK(rr.last_eval.count("pearson"));
   CHECK(rr.last_eval.count("spearman"));
   CHECK(std::isfinite(rr.last_eval.at("loss")));
-  auto rc = infer::Model::open(rr.model_dir);
+  auto rc = ft::open_model(rr.model_dir);
   CHECK(ft::task_of(rc.config()) == ft::TaskType::Regression);
   CHECK(rc.config().num_labels == 1);
 }

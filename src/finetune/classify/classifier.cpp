@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infer/batches.h"
+#include "model/bert_for_sequence_classification.h"
 
 namespace bf::ft::classify {
 

@@ -11,6 +11,7 @@
 #include "finetune/classify/classifier.h"
 #include "finetune/classify/metrics.h"
 #include "finetune/probe/logistic_regression.h"
+#include "finetune/tasks.h"
 #include "model/bert_for_sequence_classification.h"
 #include "model/init_weights.h"
 #include "infer/embed.h"
@@ -102,7 +103,7 @@ void finetune_probe(model::BertModel& encoder, const ProbeData& data, const Prob
   }
 
   config.pad_token_id = data.pad_id;
-  infer::Model model(config, nullptr, classifier, device);
+  infer::Model model(config, nullptr, task_entry(TaskType::SingleLabel).head, classifier.ptr(), device);
   score(data.dev, to_vector(classify::predict_logits(model, data.dev, 64).argmax(1)), config.num_labels, result);
 }
 
@@ -130,7 +131,7 @@ torch::Tensor mean_pooled_features(model::BertModel& encoder, const classify::Da
                                    torch::Device device, std::int64_t batch_size) {
   auto config = encoder->config();
   config.pad_token_id = pad_id;
-  infer::Model model(config, nullptr, encoder, device);
+  infer::Model model(config, nullptr, infer::encoder_head(), encoder.ptr(), device);
   std::vector<infer::Sequence> sequences;
   for (const auto& e : data.examples) sequences.push_back({&e.input_ids, &e.token_type_ids});
   infer::EmbedOptions options;
