@@ -43,6 +43,11 @@ model::BertConfig ExampleTask::encoder_config(model::Architecture head) const {
   return c;
 }
 
+infer::Model ExampleTask::inference_model() {
+  const std::shared_ptr<const tok::Tokenizer> tokenizer(std::shared_ptr<void>(), tokenizer_.get());
+  return infer::Model(model_config_, tokenizer, task_entry(config_.task()).head, model().shared_from_this(), device_);
+}
+
 void ExampleTask::seed_initialisation() const { torch::manual_seed(static_cast<std::uint64_t>(config_.run.seed)); }
 
 void ExampleTask::load_encoder(model::BertModel& bert) const {

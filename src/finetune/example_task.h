@@ -49,10 +49,11 @@ class ExampleTask : public train::TrainingTask {
 
   std::int32_t pad_id() const { return pad_id_; }
 
-  // The trained model as an inference model (the same weights, nothing read),
-  // and what `evaluate` reports for a model on the dev set this task read:
-  // the run's final evaluation reads and windows nothing again.
-  virtual infer::Model inference_model() = 0;
+  // The task's model as an inference model (infer/model.h: the same weights,
+  // the task's config, tokenizer and head, nothing read), and what `evaluate`
+  // reports for a model on the dev set this task read: the run's final
+  // evaluation reads and windows nothing again.
+  infer::Model inference_model();
   virtual ModelEvaluation evaluate_dev(infer::Model& model) = 0;
   std::int64_t training_examples() const { return static_cast<std::int64_t>(lengths_.size()); }
 
@@ -77,14 +78,6 @@ class ExampleTask : public train::TrainingTask {
     load_encoder(net->bert);
     net->to(device_);
     return net;
-  }
-
-  // The task's model as an inference model (infer/model.h): the same weights,
-  // the task's config and tokenizer, nothing read.
-  template <class Net>
-  infer::Model in_memory(const Net& net) const {
-    const std::shared_ptr<const tok::Tokenizer> tokenizer(std::shared_ptr<void>(), tokenizer_.get());
-    return infer::Model(model_config_, tokenizer, task_entry(config_.task()).head, net.ptr(), device_);
   }
 
   // Sets the training examples once they are known: their lengths (for the

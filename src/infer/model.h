@@ -112,34 +112,32 @@ class Model {
   std::vector<std::string> missing_;
 };
 
-template <class Net>
-Head logits_head(model::Architecture architecture) {
+// A head for Net whose forward's result `fill` copies into Outputs.
+template <class Net, class Fill>
+Head head_for(model::Architecture architecture, Fill fill) {
   Head head;
   head.architecture = architecture;
   head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> { return Net(config).ptr(); };
-  head.forward = [](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                    const torch::Tensor& attention_mask) {
+  head.forward = [fill](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& attention_mask) {
     Outputs out;
-    out.logits = dynamic_cast<typename Net::ContainedType&>(net).forward(input_ids, token_type_ids, attention_mask).logits;
+    fill(dynamic_cast<typename Net::ContainedType&>(net).forward(input_ids, token_type_ids, attention_mask), out);
     return out;
   };
   return head;
 }
 
 template <class Net>
+Head logits_head(model::Architecture architecture) {
+  return head_for<Net>(architecture, [](const auto& result, Outputs& out) { out.logits = result.logits; });
+}
+
+template <class Net>
 Head span_head(model::Architecture architecture) {
-  Head head;
-  head.architecture = architecture;
-  head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> { return Net(config).ptr(); };
-  head.forward = [](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                    const torch::Tensor& attention_mask) {
-    auto r = dynamic_cast<typename Net::ContainedType&>(net).forward(input_ids, token_type_ids, attention_mask);
-    Outputs out;
-    out.start_logits = r.start_logits;
-    out.end_logits = r.end_logits;
-    return out;
-  };
-  return head;
+  return head_for<Net>(architecture, [](const auto& result, Outputs& out) {
+    out.start_logits = result.start_logits;
+    out.end_logits = result.end_logits;
+  });
 }
 
 }  // namespace bf::infer

@@ -24,7 +24,6 @@ class QaTask : public ExampleTask {
   train::MicroStep forward(std::int64_t micro_batch) override;
   std::map<std::string, double> step_metrics(const std::map<std::string, double>& sums) const override;
   train::Evaluation evaluate() override;
-  infer::Model inference_model() override { return in_memory(model_); }
   ModelEvaluation evaluate_dev(infer::Model& model) override;
 
  private:

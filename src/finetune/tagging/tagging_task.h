@@ -31,7 +31,6 @@ class TaggingTask : public ExampleTask {
   train::MicroStep forward(std::int64_t micro_batch) override;
   std::map<std::string, double> step_metrics(const std::map<std::string, double>& sums) const override;
   train::Evaluation evaluate() override;
-  infer::Model inference_model() override { return in_memory(model_); }
   ModelEvaluation evaluate_dev(infer::Model& model) override;
 
   const LabelMap& labels() const { return labels_; }
