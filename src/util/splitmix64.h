@@ -1,7 +1,7 @@
 #pragma once
 // splitmix64 (Steele, Lea & Flood 2014): the 64-bit mixer behind every
 // counter-based random draw of bertforge (data order and masks in
-// data/counter_rng.h, dropout in model/dropout.h): a pure function of its
+// data/counter_rng.h, dropout masks in model/fused/dropout_mask.h): a pure function of its
 // input, so draws depend on (seed, index) only, never on threads or order.
 #include <cstdint>
 
