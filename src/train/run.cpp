@@ -109,7 +109,7 @@ void set_thread_count(std::int64_t configured, const dist::DistEnv& env) {
 RunOutcome run(const RunSettings& s, const dist::DistEnv& env, const TaskFactory& make_task) {
   const auto asked = resolve_device(s.trainer.run.device);
   RunOutcome out;
-  const auto checkpoint = check_before_start(s);
+  auto checkpoint = check_before_start(s);
   if (checkpoint) out.checkpoint_resumed = checkpoint->dir;
   setup_logging(s.trainer.run.output_dir, s.trainer.logging.level, env.rank);
   set_thread_count(s.trainer.run.threads, env);
@@ -134,7 +134,10 @@ RunOutcome run(const RunSettings& s, const dist::DistEnv& env, const TaskFactory
   // rank r > 0 then takes its own dropout stream.
   dist::seed_rank_generators(s.trainer.run.seed, env.rank);
   Trainer trainer(s.trainer, *out.task, out.device, &comm);
-  if (checkpoint) trainer.resume_from(*checkpoint, s.allow_config_change);
+  if (checkpoint) {
+    trainer.resume_from(*checkpoint, s.allow_config_change);
+    checkpoint.reset();  // its optimizer state (2x the model for AdamW) and mappings are not needed while training
+  }
   out.result = trainer.train();
   return out;
 }
