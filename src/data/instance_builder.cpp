@@ -108,6 +108,20 @@ void append_special(std::int32_t id, std::uint8_t segment_id, Instance& out) {
   out.is_special.push_back(1);
 }
 
+// [CLS] A [SEP] B [SEP] after Google's longest-first truncation to
+// max_seq_length: the end of both pair tasks.
+void append_pair(Segment& a, Segment& b, std::int32_t max_seq_length, const tok::SpecialIds& special,
+                 CounterRng& rng, Instance& out) {
+  truncate_pair(a, b, static_cast<std::size_t>(max_seq_length - 3), rng);
+  out.a_length = static_cast<std::uint32_t>(a.size());
+  out.b_length = static_cast<std::uint32_t>(b.size());
+  append_special(special.cls, 0, out);
+  append(a, 0, out);
+  append_special(special.sep, 0, out);
+  append(b, 1, out);
+  append_special(special.sep, 1, out);
+}
+
 }  // namespace
 
 void InstanceBuilder::build_pair(const Chunk& chunk, CounterRng& rng, Instance& out) const {
@@ -139,14 +153,7 @@ void InstanceBuilder::build_pair(const Chunk& chunk, CounterRng& rng, Instance& 
     out.b_end = chunk.end;
     out.next_sentence_label = 0;
   }
-  truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 3), rng);
-  out.a_length = static_cast<std::uint32_t>(a.size());
-  out.b_length = static_cast<std::uint32_t>(b.size());
-  append_special(special_.cls, 0, out);
-  append(a, 0, out);
-  append_special(special_.sep, 0, out);
-  append(b, 1, out);
-  append_special(special_.sep, 1, out);
+  append_pair(a, b, options_.max_seq_length, special_, rng, out);
 }
 
 // ALBERT's sentence-order pairs: the chunk's sentences [first, a_end) and
@@ -170,14 +177,7 @@ void InstanceBuilder::build_order_pair(const Chunk& chunk, CounterRng& rng, Inst
   out.b_first = swapped ? chunk.first : b_first;
   out.b_end = swapped ? a_end : chunk.end;
   out.next_sentence_label = swapped ? 1 : 0;
-  truncate_pair(a, b, static_cast<std::size_t>(options_.max_seq_length - 3), rng);
-  out.a_length = static_cast<std::uint32_t>(a.size());
-  out.b_length = static_cast<std::uint32_t>(b.size());
-  append_special(special_.cls, 0, out);
-  append(a, 0, out);
-  append_special(special_.sep, 0, out);
-  append(b, 1, out);
-  append_special(special_.sep, 1, out);
+  append_pair(a, b, options_.max_seq_length, special_, rng, out);
 }
 
 void InstanceBuilder::build_single(const Chunk& chunk, CounterRng& rng, Instance& out) const {
