@@ -17,7 +17,7 @@
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "train/optimizer.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -121,7 +121,7 @@ PassResult time_passes(const InferBenchOptions& o, const torch::Device& device, 
 }  // namespace
 
 void run_infer_bench(const InferBenchOptions& o) {
-  const auto device = train::resolve_device(o.device);
+  const auto device = model::resolve_device(o.device);
   auto config = model::BertConfig::preset(o.preset);
   config.num_labels = 2;
   const auto lengths = text_lengths(o);
@@ -163,7 +163,7 @@ void run_infer_bench(const InferBenchOptions& o) {
         for (const auto& b : batches) {
           torch::Tensor loss;
           {
-            train::AutocastGuard autocast(o.precision, device);
+            model::AutocastGuard autocast(o.precision, device);
             loss = net->forward(b.input_ids, b.token_type_ids, b.attention_mask, b.labels).loss;
           }
           loss.backward();
@@ -173,7 +173,7 @@ void run_infer_bench(const InferBenchOptions& o) {
       });
     } else {
       result = time_passes(o, device, count, [&] {
-        train::AutocastGuard autocast(o.precision, device);
+        model::AutocastGuard autocast(o.precision, device);
         infer::run(model, sequences, {o.batch, pad_to}, [](const infer::PaddedBatch&, const infer::Outputs&) {});
       });
     }

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "train/precision.h"
+#include "model/precision.h"
 
 namespace bf::bench {
 
@@ -58,7 +58,7 @@ std::vector<double> gemm_rates(GemmOperands& m, int reps) {
 
 // bf16 is left at 0 on a CPU without bf16 matrix instructions: LibTorch's
 // generic bf16 GEMM there takes seconds per 2048^2 product and means nothing.
-bool measures_bf16(const torch::Device& device) { return !device.is_cpu() || train::cpu_has_fast_bf16(); }
+bool measures_bf16(const torch::Device& device) { return !device.is_cpu() || model::cpu_has_fast_bf16(); }
 
 }  // namespace
 

@@ -16,7 +16,7 @@
 #include "model/bert_for_token_classification.h"
 #include "model/init_weights.h"
 #include "tokenizer/tokenizer.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -70,7 +70,7 @@ Timed tagging_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer
   ft::tagging::WindowOptions windows;
   windows.max_seq_length = o.pad_to;
   return time_passes(o.repeat, device, [&](Timed& t) {
-    train::AutocastGuard autocast(o.precision, device);
+    model::AutocastGuard autocast(o.precision, device);
     const auto windowed = ft::tagging::window_sentences(data.sentences, tokenizer, windows, nullptr);
     const auto tags = ft::tagging::predict_tags(model, windowed, data.sentences, o.batch);
     t.items = static_cast<std::int64_t>(tags.size());
@@ -92,7 +92,7 @@ Timed qa_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer, mod
   ft::qa::QaSettings settings;
   settings.features.max_seq_length = static_cast<int>(o.pad_to);
   return time_passes(o.repeat, device, [&](Timed& t) {
-    train::AutocastGuard autocast(o.precision, device);
+    model::AutocastGuard autocast(o.precision, device);
     const auto set = ft::qa::build_features(data.examples, tokenizer, settings.features, /*training=*/false);
     const auto answers = ft::qa::answer(model, data, set, settings, o.batch);
     t.items = static_cast<std::int64_t>(answers.size());
@@ -106,7 +106,7 @@ void run_task_infer_bench(const InferBenchOptions& o) {
   if (o.input.empty() || o.tokenizer.empty())
     bf::fail("bench infer --task " + o.task + " needs --input (a CoNLL file or SQuAD JSON) and --tokenizer");
   if (o.train) bf::fail("bench infer --task " + o.task + " times predict only (no --train)");
-  const auto device = train::resolve_device(o.device);
+  const auto device = model::resolve_device(o.device);
   const auto tokenizer = tok::load_tokenizer(o.tokenizer);
   auto config = model::BertConfig::preset(o.preset);
   config.vocab_size = tokenizer->vocab_size();

@@ -12,7 +12,7 @@
 #include "model/init_weights.h"
 #include "train/grad_clip.h"
 #include "train/optimizer.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -72,7 +72,7 @@ void print_share(const char* what, double gflops, double peak) {
 }  // namespace
 
 void run_train_bench(const TrainBenchOptions& o) {
-  const auto device = train::resolve_device(o.device);
+  const auto device = model::resolve_device(o.device);
   if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "fp16")
     bf::fail("--precision must be fp32, bf16 or fp16, not '" + o.precision + "'");
   auto config = model::BertConfig::preset(o.preset);
@@ -106,7 +106,7 @@ void run_train_bench(const TrainBenchOptions& o) {
     const auto t0 = Clock::now();
     model::PreTrainingOutput out;
     {
-      train::AutocastGuard autocast(o.precision, device);
+      model::AutocastGuard autocast(o.precision, device);
       out = net->forward(batch, o.all_positions);
     }
     sync(device);
@@ -176,7 +176,7 @@ void run_train_bench(const TrainBenchOptions& o) {
   if (o.precision != "fp32" && peaks.bf16 > 0) print_share("bf16 achieved", achieved, peaks.bf16);
   std::printf("  peak resident memory %.2f GiB, %.0f minor page faults per step (median; %.1f MB faulted in)\n",
               peak_rss_gib(), faults_per_step, faults_per_step * 4096 / 1e6);
-  if (o.precision == "bf16" && device.is_cpu() && !train::cpu_has_fast_bf16())
+  if (o.precision == "bf16" && device.is_cpu() && !model::cpu_has_fast_bf16())
     std::printf("  note: this CPU has no AVX512_BF16/AMX, so bf16 matmuls run in slow generic code\n");
   if (!o.profile.empty()) std::printf("  profile (chrome://tracing) written to %s\n", o.profile.c_str());
 

@@ -12,7 +12,7 @@
 #include "bench/train_bench.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "train/precision.h"
+#include "model/precision.h"
 
 namespace bf::cli {
 namespace {
@@ -82,7 +82,7 @@ void add_gemm_bench(CLI::App& parent) {
   add_common_options(*cmd, *common);
   cmd->callback([common, device] {
     apply_common_options(*common);
-    const auto d = train::resolve_device(*device);
+    const auto d = model::resolve_device(*device);
     const auto peaks = bench::measure_gemm_peaks(d);
     std::printf("GEMM 2048^2 on %s, %d threads: fp32 %.1f GFLOP/s, bf16 %s\n", d.str().c_str(),
                 at::get_num_threads(), peaks.fp32, bench::gflops_or_na(peaks.bf16).c_str());

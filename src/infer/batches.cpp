@@ -69,11 +69,11 @@ BatchIndex plan_by_length(const std::vector<std::int64_t>& lengths, std::int64_t
   return cut_batches(order, batch_size);
 }
 
-Outputs forward_batch(Model& model, const PaddedBatch& batch) {
+Outputs forward_batch(Model& model, const PaddedBatch& batch, Pass pass) {
   c10::InferenceMode inference;  // no autograd records, no version counters
   EvalMode eval(model.module());
   const auto device = model.device();
-  return model.forward(batch.input_ids.to(device), batch.token_type_ids.to(device), batch.attention_mask.to(device));
+  return model.forward(batch.input_ids.to(device), batch.token_type_ids.to(device), batch.attention_mask.to(device), pass);
 }
 
 void run(Model& model, const std::vector<Sequence>& sequences, const RunOptions& options, const Consumer& consume) {
@@ -84,7 +84,7 @@ void run(Model& model, const std::vector<Sequence>& sequences, const RunOptions&
   for (const auto& s : sequences) lengths.push_back(s.size());
   for (const auto& index : plan_by_length(lengths, options.batch_size)) {
     const auto batch = pad(sequences, index, model.pad_id(), options.pad_to);
-    consume(batch, forward_batch(model, batch));
+    consume(batch, forward_batch(model, batch, options.pass));
   }
 }
 

@@ -4,8 +4,8 @@
 // length) and run in eval mode without autograd; the caller gets each
 // batch's outputs with the sequences' indices, so it can put them back in
 // input order. evaluate, predict, embed, the probe, the fine-tuning tasks'
-// dev evaluations and bench infer all run here. Mixed precision is the
-// caller's (an autocast guard around the call, as bench infer --precision).
+// dev evaluations and bench infer all run here, in the model's precision
+// (Model::set_precision).
 //
 // For a server: a request thread prepares sequences (tokenize, windows), one
 // worker owns the model and calls `plan_by_length`, `pad` and
@@ -46,12 +46,14 @@ void sort_longest_first(std::vector<std::int64_t>::iterator begin, std::vector<s
                         const std::vector<std::int64_t>& lengths);
 BatchIndex cut_batches(const std::vector<std::int64_t>& order, std::int64_t batch_size);
 
-// One forward of a batch on the model's device, in eval mode, no autograd.
-Outputs forward_batch(Model& model, const PaddedBatch& batch);
+// One forward of a batch on the model's device, in eval mode, no autograd,
+// in the model's precision.
+Outputs forward_batch(Model& model, const PaddedBatch& batch, Pass pass = Pass::Head);
 
 struct RunOptions {
   std::int64_t batch_size = 64;
   std::int64_t pad_to = 0;  // 0: dynamic padding
+  Pass pass = Pass::Head;
 };
 
 using Consumer = std::function<void(const PaddedBatch& batch, const Outputs& outputs)>;

@@ -46,10 +46,10 @@ std::int64_t embed_layer(const Model& model, const EmbedOptions& options) {
 
 std::vector<torch::Tensor> embed(Model& model, const std::vector<Sequence>& sequences, const EmbedOptions& options) {
   const auto layer = static_cast<std::size_t>(embed_layer(model, options));
-  auto bert = model.net<model::BertModel>();
+  auto bert = model.encoder();
   const bool tokens = options.pooling == Pooling::None;
   std::vector<torch::Tensor> per_sequence(sequences.size());
-  run(model, sequences, {options.batch_size}, [&](const PaddedBatch& batch, const Outputs& out) {
+  run(model, sequences, {options.batch_size, 0, Pass::Encoder}, [&](const PaddedBatch& batch, const Outputs& out) {
     const auto mask = batch.attention_mask.to(model.device());
     const auto chosen = options.all_layers ? out.hidden_states : std::vector<torch::Tensor>{out.hidden_states.at(layer)};
     torch::Tensor result;  // [B, S, K, H] tokens or [B, K, H] pooled

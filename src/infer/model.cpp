@@ -1,7 +1,10 @@
 #include "infer/model.h"
 
+#include <spdlog/spdlog.h>
+
 #include "io/hf_model.h"
 #include "model/bert_model.h"
+#include "model/precision.h"
 #include "util/error.h"
 
 namespace bf::infer {
@@ -21,6 +24,9 @@ Head encoder_head() {
     return out;
   };
   head.every_weight = false;
+  head.encoder = [](torch::nn::Module& net) {
+    return model::BertModel(std::dynamic_pointer_cast<model::BertModelImpl>(net.shared_from_this()));
+  };
   return head;
 }
 
@@ -81,9 +87,40 @@ void Model::wrong_head() const {
            ", not the network this request needs");
 }
 
+Precision parse_precision(const std::string& name, const std::string& key) {
+  if (name == "fp32") return Precision::Fp32;
+  if (name == "bf16") return Precision::Bf16;
+  if (name == "int8") return Precision::Int8;
+  bf::fail(key + " must be fp32, bf16 or int8 (got \"" + name + "\")");
+}
+
+std::string precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::Fp32: return "fp32";
+    case Precision::Bf16: return "bf16";
+    case Precision::Int8: return "int8";
+  }
+  return "fp32";
+}
+
+model::BertModel Model::encoder() { return head_.encoder(*net_); }
+
+void Model::set_precision(Precision precision) {
+  if (precision == Precision::Int8) bf::fail("--precision int8 is not available yet");
+  if (precision == Precision::Bf16 && device_.is_cpu() && !model::cpu_has_fast_bf16())
+    spdlog::warn("bf16 on a CPU without AVX512_BF16/AMX runs in generic code, far slower than fp32");
+  precision_ = precision;
+}
+
 Outputs Model::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                       const torch::Tensor& attention_mask) {
-  return head_.forward(*net_, input_ids, token_type_ids, attention_mask);
+                       const torch::Tensor& attention_mask, Pass pass) {
+  model::AutocastGuard autocast(precision_ == Precision::Bf16 ? "bf16" : "fp32", device_);
+  if (pass == Pass::Head) return head_.forward(*net_, input_ids, token_type_ids, attention_mask);
+  const auto result = encoder()->forward(input_ids, token_type_ids, attention_mask, /*output_hidden_states=*/true);
+  Outputs out;
+  out.hidden_states = result.hidden_states;
+  out.pooler_output = result.pooler_output;
+  return out;
 }
 
 }  // namespace bf::infer

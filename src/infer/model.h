@@ -16,6 +16,7 @@
 
 #include "model/any_bert.h"
 #include "model/bert_config.h"
+#include "model/bert_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bf::infer {
@@ -25,7 +26,19 @@ struct Outputs {
   torch::Tensor logits;                      // sequence [B, C] or token classification [B, S, C]
   torch::Tensor start_logits, end_logits;    // question answering [B, S]
   std::vector<torch::Tensor> hidden_states;  // the encoder: embeddings, then each layer, [B, S, H] each
+  torch::Tensor pooler_output;               // the encoder's pooler on [CLS], [B, H]; undefined without one
 };
+
+// Which network a forward runs: the model's head, or the encoder inside it
+// (embeddings of any model, fine-tuned ones included).
+enum class Pass { Head, Encoder };
+
+// The arithmetic of a forward: fp32; bf16 autocast (fp32 weights; fast where
+// the CPU has AVX512_BF16/AMX); int8 dynamic quantization of the linear layers.
+enum class Precision { Fp32, Bf16, Int8 };
+// fp32 | bf16 | int8; an error naming `key` otherwise.
+Precision parse_precision(const std::string& name, const std::string& key = "--precision");
+std::string precision_name(Precision precision);
 
 // How one kind of network is built and run: its module for a config, and a
 // forward that gives its outputs. The fine-tuning task table
@@ -37,6 +50,8 @@ struct Head {
                         const torch::Tensor& attention_mask)>
       forward;
   bool every_weight = true;  // false for the encoder of a model directory: its pooler may be missing
+  // The encoder inside the network (the network itself for encoder_head()).
+  std::function<model::BertModel(torch::nn::Module& net)> encoder;
 };
 
 // A network whose forward(input_ids, token_type_ids, attention_mask) returns
@@ -93,9 +108,17 @@ class Model {
     return Net(impl);
   }
 
-  // One forward of a padded batch already on the model's device.
+  // The encoder inside the network, for embeddings of any model.
+  model::BertModel encoder();
+
+  // fp32 unless set; set before the first forward (int8 converts the weights).
+  void set_precision(Precision precision);
+  Precision precision() const { return precision_; }
+
+  // One forward of a padded batch already on the model's device, in the
+  // model's precision. Pass::Encoder fills hidden_states and pooler_output.
   Outputs forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                  const torch::Tensor& attention_mask);
+                  const torch::Tensor& attention_mask, Pass pass = Pass::Head);
 
  private:
   static Model open_as(const std::string& dir, model::BertConfig config, Head head, torch::Device device);
@@ -110,6 +133,7 @@ class Model {
   nlohmann::json data_settings_;
   std::string dir_;
   std::vector<std::string> missing_;
+  Precision precision_ = Precision::Fp32;
 };
 
 // A head for Net whose forward's result `fill` copies into Outputs.
@@ -118,6 +142,7 @@ Head head_for(model::Architecture architecture, Fill fill) {
   Head head;
   head.architecture = architecture;
   head.make = [](const model::BertConfig& config) -> std::shared_ptr<torch::nn::Module> { return Net(config).ptr(); };
+  head.encoder = [](torch::nn::Module& net) { return dynamic_cast<typename Net::ContainedType&>(net).bert; };
   head.forward = [fill](torch::nn::Module& net, const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
                         const torch::Tensor& attention_mask) {
     Outputs out;

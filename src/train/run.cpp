@@ -14,7 +14,7 @@
 #include "io/hf_model.h"
 #include "train/checkpoint.h"
 #include "train/config_diff.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/runtime.h"
@@ -107,7 +107,7 @@ void set_thread_count(std::int64_t configured, const dist::DistEnv& env) {
 }  // namespace
 
 RunOutcome run(const RunSettings& s, const dist::DistEnv& env, const TaskFactory& make_task) {
-  const auto asked = resolve_device(s.trainer.run.device);
+  const auto asked = model::resolve_device(s.trainer.run.device);
   RunOutcome out;
   auto checkpoint = check_before_start(s);
   if (checkpoint) out.checkpoint_resumed = checkpoint->dir;

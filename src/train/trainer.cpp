@@ -21,7 +21,7 @@
 #include "train/lr_schedule.h"
 #include "train/metrics_log.h"
 #include "train/optimizer.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "train/progress.h"
 #include "train/rng_state.h"
 #include "train/run_report.h"
@@ -96,7 +96,7 @@ struct Trainer::Impl {
     }
     if (total_steps <= 0) bf::fail("training: the run has no steps (max_steps and max_epochs give 0)");
     schedule = std::make_unique<LrSchedule>(s.schedule, s.optimizer.lr, total_steps);
-    if (s.training.precision == "bf16" && device.is_cpu() && !cpu_has_fast_bf16())
+    if (s.training.precision == "bf16" && device.is_cpu() && !model::cpu_has_fast_bf16())
       spdlog::warn("training.precision: bf16, but this CPU has no bf16 matrix instructions (AVX512_BF16 or AMX): "
                    "its bf16 matmuls run in generic code, often 10x slower than fp32; consider fp32 here");
   }
@@ -317,7 +317,7 @@ struct Trainer::Impl {
     for (std::int64_t i = 0; i < k; ++i) {
       MicroStep micro;
       {
-        AutocastGuard autocast(s.training.precision, device);
+        model::AutocastGuard autocast(s.training.precision, device);
         micro = task.forward(i);
       }
       if (comm.world_size() > 1 && i == k - 1) gradient_reducer().arm();

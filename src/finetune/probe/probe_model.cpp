@@ -5,7 +5,7 @@
 #include "finetune/finetune_config.h"
 #include "io/hf_model.h"
 #include "model/init_weights.h"
-#include "train/precision.h"
+#include "model/precision.h"
 #include "util/error.h"
 
 namespace bf::ft {
@@ -43,7 +43,7 @@ ProbeReport probe_model_dir(const ProbeRequest& request) {
   const auto dir = resolve_model_dir(request.model_dir);
   const auto config = io::load_model_config(dir);
   const auto tokenizer = io::load_model_tokenizer(dir, config);
-  const auto device = train::resolve_device(request.device);
+  const auto device = model::resolve_device(request.device);
   if (request.section.max_seq_length > config.max_position_embeddings)
     bf::fail("probe: max_seq_length " + std::to_string(request.section.max_seq_length) + " exceeds the model's " +
              "max_position_embeddings " + std::to_string(config.max_position_embeddings));

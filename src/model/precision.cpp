@@ -1,10 +1,10 @@
-#include "train/precision.h"
+#include "model/precision.h"
 
 #include <ATen/autocast_mode.h>
 
 #include "util/error.h"
 
-namespace bf::train {
+namespace bf::model {
 
 AutocastGuard::AutocastGuard(const std::string& precision, const torch::Device& device) {
   if (precision == "fp32") return;
@@ -63,4 +63,4 @@ torch::Device resolve_device(const std::string& name) {
   bf::fail("run.device: unknown device '" + name + "' (cpu, cuda or auto)");
 }
 
-}  // namespace bf::train
+}  // namespace bf::model

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace bf::train {
+namespace bf::model {
 
 // Enables autocast for its lifetime and clears the cast cache on exit, as
 // Python's torch.autocast does (the cache holds low-precision copies of the
@@ -34,4 +34,4 @@ bool cpu_has_fast_bf16();
 // cpu | cuda | auto -> a device; cuda without a GPU is an error naming the key.
 torch::Device resolve_device(const std::string& name);
 
-}  // namespace bf::train
+}  // namespace bf::model
