@@ -16,17 +16,33 @@ namespace bf::ft {
 namespace fs = std::filesystem;
 namespace {
 
+// The best evaluation's weights into the task's model: from the trainer's
+// copy in memory, or, when the best came before a resume, from best_model/.
+void restore_best(torch::nn::Module& module, const train::TrainResult& result) {
+  if (!result.best_weights.empty()) {
+    torch::NoGradGuard no_grad;
+    auto params = module.named_parameters();
+    auto buffers = module.named_buffers();
+    for (const auto& [name, weight] : result.best_weights) {
+      auto* target = params.find(name);
+      if (target == nullptr) target = buffers.find(name);
+      if (target == nullptr) bf::fail("the best weights name " + name + ", which the model lacks");
+      target->copy_(weight);
+    }
+    return;
+  }
+  if (result.best_model_dir.empty()) return;
+  const auto report = io::load_weights(module, io::find_weights_file(result.best_model_dir));
+  if (!report.missing.empty()) bf::fail(result.best_model_dir + ": weights do not match the model: " + report.summary());
+}
+
 // The chosen model on the dev and test files, from memory: the task's model,
-// tokenizer and dev examples (read and windowed once, for training). Only the
-// best evaluation's weights are read back, from best_model/: the trainer
-// keeps them on disk, not in memory.
+// tokenizer and dev examples (read and windowed once, for training), with the
+// best evaluation's weights.
 std::vector<FinalEvaluation> evaluate_chosen(const FinetuneConfig& config, const TaskEntry& entry, ExampleTask& task,
                                              const train::TrainResult& result) {
   auto model = task.inference_model();
-  if (!result.best_model_dir.empty()) {
-    const auto report = io::load_weights(model.module(), io::find_weights_file(result.best_model_dir));
-    if (!report.missing.empty()) bf::fail(result.best_model_dir + ": weights do not match the model: " + report.summary());
-  }
+  restore_best(model.module(), result);
   InputSettings settings;
   settings.format = config.data.format;
   settings.batch_size = config.eval.batch_size;

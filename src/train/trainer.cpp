@@ -44,6 +44,15 @@ void on_stop_signal(int) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// A copy of every parameter and buffer: the best evaluation's weights, kept
+// for the final evaluation (one model's worth of memory, not a file read).
+std::vector<std::pair<std::string, torch::Tensor>> weights_on_cpu(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().detach().to(torch::kCPU, true).clone());
+  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().detach().to(torch::kCPU, true).clone());
+  return out;
+}
+
 }  // namespace
 
 void install_stop_signal_handlers() {
@@ -73,6 +82,7 @@ struct Trainer::Impl {
   std::int64_t skipped_steps = 0;     // non-finite steps skipped, in total
   std::int64_t nonfinite_in_a_row = 0;
   std::map<std::string, double> last_eval;
+  std::vector<std::pair<std::string, torch::Tensor>> best_weights;  // main rank, with save_best_model
   double train_seconds = 0;           // over all sessions of the run
   double allreduce_seconds = 0;       // in the current logging window: communication not hidden
   double rank_wait_seconds = 0;       // ... and all of this rank's wait (slower ranks included)
@@ -242,6 +252,7 @@ struct Trainer::Impl {
     if (!comm.is_main()) return;
     const auto dir = (fs::path(run_dir) / "best_model").string();
     export_model(dir);
+    best_weights = weights_on_cpu(task.model());
     spdlog::info("new best {} = {:.4f}: saved {}", best.metric(), *best.best(), dir);
   }
 
@@ -572,6 +583,7 @@ TrainResult Trainer::train() {
   }
   if (m.s.save_best_model && m.best.best() && fs::exists(fs::path(m.run_dir) / "best_model" / "config.json"))
     result.best_model_dir = (fs::path(m.run_dir) / "best_model").string();
+  result.best_weights = std::move(m.best_weights);
   const std::string reason = to_string(result.stopped_by);
   m.log_record({{"type", "event"}, {"event", "stopped"}, {"reason", reason}, {"step", m.step}});
   if (m.metrics) m.metrics->flush_sync();

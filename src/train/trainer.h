@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dist/collective.h"
 #include "train/stop_reason.h"
@@ -35,6 +37,11 @@ struct TrainResult {
   std::string final_checkpoint;
   std::string model_dir;        // the exported HF model directory (a finished run)
   std::string best_model_dir;   // with save_best_model, when an evaluation gave one
+  // The best evaluation's weights (parameters and buffers by name, on the
+  // CPU), kept when this session found it, so the final evaluation reads
+  // nothing back; empty when the best came before a resume (then only
+  // best_model_dir holds it).
+  std::vector<std::pair<std::string, torch::Tensor>> best_weights;
   std::map<std::string, double> last_eval;
 };
 
