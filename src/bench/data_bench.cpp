@@ -6,6 +6,7 @@
 #include "data/corpus_builder.h"
 #include "data/data_config.h"
 #include "data/pretrain_loader.h"
+#include "pretrain/pretrain_config.h"
 #include "tokenizer/tokenizer.h"
 #include "util/runtime.h"
 
@@ -14,7 +15,7 @@ namespace bf::bench {
 using namespace bf::data;
 
 void run_data_bench(const DataBenchOptions& args) {
-  DataBuildConfig config = read_data_build_config(args.config, args.overrides);
+  DataBuildConfig config = pretrain::read_data_build_config(args.config, args.overrides);
   const auto tokenizer = tok::load_tokenizer(config.tokenizer);
   BuildOptions build_options;
   build_options.force = !args.reuse;

@@ -12,6 +12,7 @@
 #include "data/corpus_builder.h"
 #include "data/data_config.h"
 #include "data/inspect_view.h"
+#include "pretrain/pretrain_config.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/runtime.h"
@@ -28,7 +29,7 @@ struct BuildArgs {
 };
 
 void run_build(const BuildArgs& args) {
-  const DataBuildConfig config = read_data_build_config(args.config, args.overrides);
+  const DataBuildConfig config = pretrain::read_data_build_config(args.config, args.overrides);
   const auto tokenizer = tok::load_tokenizer(config.tokenizer);
   BuildOptions options;
   options.force = args.force;

@@ -104,13 +104,6 @@ std::string DataConfig::shard_identity() const {
 
 namespace {
 
-// Top-level keys of a pretraining config that `data build` leaves alone.
-const std::vector<std::string>& pretrain_sections() {
-  static const std::vector<std::string> keys = {"run",      "model",    "optimizer",  "schedule", "training",
-                                                "eval",     "checkpoint", "logging",  "finetune", "task"};
-  return keys;
-}
-
 std::string read_tokenizer_key(const YAML::Node& root, const std::string& file, std::vector<std::string>& errors) {
   const YAML::Node node = root["tokenizer"];
   auto where = [&](const YAML::Node& at) {
@@ -132,7 +125,8 @@ std::string read_tokenizer_key(const YAML::Node& root, const std::string& file, 
 
 }  // namespace
 
-DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides) {
+DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides,
+                                       std::vector<std::string> known) {
   YAML::Node root = load_yaml_file(file);
   apply_overrides(root, overrides);
   if (!root || !root.IsMap()) bf::fail(file + ": the top level must be a mapping with tokenizer: and data:");
@@ -143,8 +137,6 @@ DataBuildConfig read_data_build_config(const std::string& file, const std::vecto
   ConfigReader reader(root, file, "", &errors);
   reader.section("data", config.data);
   if (!root["data"]) errors.push_back(file + ": data: required section is missing");
-  // A data-only file may hold nothing else; a pretraining config may hold its other sections.
-  std::vector<std::string> known = pretrain_sections();
   known.push_back("tokenizer");
   known.push_back("data");
   for (const auto& item : root) {

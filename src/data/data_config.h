@@ -163,7 +163,11 @@ struct DataBuildConfig {
 };
 
 // Reads `tokenizer:` (a directory, or a mapping with `dir:`/`path:`) and
-// `data:` from a YAML file, after applying --set overrides.
-DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides = {});
+// `data:` from a YAML file, after applying --set overrides. `other_keys`: the
+// top-level keys of the larger config the file may be (a pretraining
+// config's sections, from its own visit list: pretrain::read_data_build_config);
+// any other key is an error.
+DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides = {},
+                                       std::vector<std::string> other_keys = {});
 
 }  // namespace bf::data

@@ -11,6 +11,10 @@
 namespace bf::pretrain {
 namespace fs = std::filesystem;
 
+data::DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides) {
+  return data::read_data_build_config(file, overrides, config_keys<PretrainConfig>());
+}
+
 PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides) {
   auto config = read_config<PretrainConfig>(file, overrides);
   std::vector<std::string> problems;

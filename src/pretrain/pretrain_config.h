@@ -54,6 +54,10 @@ struct PretrainConfig {
 
 PretrainConfig load_pretrain_config(const std::string& file, const std::vector<std::string>& overrides = {});
 
+// `data build`'s config: the tokenizer and data sections of a data-only file
+// or of a whole pretraining config (whose other sections it leaves alone).
+data::DataBuildConfig read_data_build_config(const std::string& file, const std::vector<std::string>& overrides = {});
+
 // Problems a parse cannot see: files and directories named by the config that
 // do not exist, an output directory that cannot be written. Empty when fine.
 std::vector<std::string> check_pretrain_paths(const PretrainConfig& config);

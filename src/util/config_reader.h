@@ -216,6 +216,39 @@ class ConfigWriter {
   YAML::Emitter& out_;
 };
 
+// The top-level keys a config's visit list names (its sections and fields),
+// e.g. for a reader of one section that must let the others be.
+class KeyCollector {
+ public:
+  template <class T, class... Rest>
+  void field(const std::string& key, T&, Rest&&...) {
+    keys.push_back(key);
+  }
+  template <class T, class... Rest>
+  void required(const std::string& key, T&, Rest&&...) {
+    keys.push_back(key);
+  }
+  template <class E>
+  void choice(const std::string& key, E&, const EnumNames<E>&) {
+    keys.push_back(key);
+  }
+  template <class S>
+  void section(const std::string& key, S&) {
+    keys.push_back(key);
+  }
+  void invalid(const std::string&, const std::string&) {}
+
+  std::vector<std::string> keys;
+};
+
+template <class S>
+std::vector<std::string> config_keys() {
+  S config;
+  KeyCollector collector;
+  config.visit(collector);
+  return collector.keys;
+}
+
 // The YAML document in `file`; a syntax error names the file and line.
 YAML::Node load_yaml_file(const std::string& file);
 // overrides are "a.b.c=value" strings from --set, applied before parsing.
