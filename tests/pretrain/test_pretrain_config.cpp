@@ -2,6 +2,7 @@
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "../support/shared_data.h"
@@ -135,5 +136,26 @@ TEST_CASE("a run saved before mask_unit, pair_task and word_segmentation existed
     bool refused = false;
     for (const auto& c : train::diff_yaml_configs(as_saved_before(old), now)) refused |= !train::is_added_with_default(c);
     REQUIRE(refused);
+  }
+}
+
+TEST_CASE("data build reads a whole pretraining config, its other sections from PretrainConfig's own list",
+          "[pretrain][config]") {
+  const auto path = write_yaml(
+      "run: {output_dir: /tmp/x}\ntokenizer: tok\ndata: {output: shards, inputs: [a.txt]}\n"
+      "training: {max_steps: 10}\ndistributed: {backend: gloo}\nschedule: {warmup_steps: 1}\n");
+  const auto config = pretrain::read_data_build_config(path);
+  CHECK(config.tokenizer == "tok");
+  CHECK(config.data.output == "shards");
+  const auto keys = bf::config_keys<pretrain::PretrainConfig>();
+  CHECK(std::find(keys.begin(), keys.end(), "distributed") != keys.end());
+  CHECK(std::find(keys.begin(), keys.end(), "finetune") == keys.end());
+  // A key no pretraining config has stays an error, with a suggestion.
+  const auto typo = write_yaml("tokenizer: tok\ndata: {output: shards, inputs: [a.txt]}\ndistributd: {}\n");
+  try {
+    pretrain::read_data_build_config(typo);
+    FAIL("accepted an unknown key");
+  } catch (const bf::Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("distributd: unknown key") && Catch::Contains("did you mean 'distributed'"));
   }
 }
