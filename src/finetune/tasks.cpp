@@ -2,8 +2,11 @@
 
 #include "finetune/classify/classify_task.h"
 #include "finetune/classify/classify_files.h"
+#include "finetune/classify/classify_requests.h"
 #include "finetune/qa/qa_files.h"
+#include "finetune/qa/qa_requests.h"
 #include "finetune/qa/qa_task.h"
+#include "finetune/tagging/tag_requests.h"
 #include "finetune/tagging/tagging_files.h"
 #include "finetune/tagging/tagging_task.h"
 #include "model/bert_for_question_answering.h"
@@ -20,19 +23,19 @@ std::unique_ptr<train::TrainingTask> make(const FinetuneConfig& config, torch::D
 }
 
 // One row per head. A new head: its folder (task, reader, metrics, writer,
-// evaluate and predict) and one row here.
+// evaluate, predict and typed requests) and one row here.
 const std::vector<TaskEntry>& tasks() {
   using model::Architecture;
   static const std::vector<TaskEntry> table = {
       {infer::logits_head<model::BertForSequenceClassification>(Architecture::SequenceClassification),
        {TaskType::SingleLabel, TaskType::MultiLabel, TaskType::Regression},
-       make<classify::ClassifyTask>, classify::evaluate_model, classify::predict_model},
+       make<classify::ClassifyTask>, classify::evaluate_model, classify::predict_model, classify::classify_request},
       {infer::logits_head<model::BertForTokenClassification>(Architecture::TokenClassification),
        {TaskType::TokenClassification},
-       make<tagging::TaggingTask>, tagging::evaluate_model, tagging::predict_model},
+       make<tagging::TaggingTask>, tagging::evaluate_model, tagging::predict_model, tagging::tag_request},
       {infer::span_head<model::BertForQuestionAnswering>(Architecture::QuestionAnswering),
        {TaskType::QuestionAnswering},
-       make<qa::QaTask>, qa::evaluate_model, qa::predict_model},
+       make<qa::QaTask>, qa::evaluate_model, qa::predict_model, qa::qa_request},
   };
   return table;
 }
@@ -62,6 +65,10 @@ ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::stri
                                    torch::Device device) {
   auto model = open_model(model_dir, device);
   return task_entry(model.architecture(), model_dir).evaluate(model, data, settings);
+}
+
+infer::Job<nlohmann::json> model_request(infer::Model& model, const nlohmann::json& body, const RequestLimits& limits) {
+  return task_entry(model.architecture(), model.dir()).request(model, body, limits);
 }
 
 PredictSummary predict_model_dir(const std::string& model_dir, const std::string& input, const std::string& output,

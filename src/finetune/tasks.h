@@ -1,9 +1,10 @@
 #pragma once
 // The fine-tuning tasks, one row each in tasks.cpp: the head they train
 // (model::Architecture, whose HF class name config.json records), the
-// data.task values they serve, the training task, and evaluate and predict
-// for a model of that head. A task's code lives in its folder (classify/,
-// tagging/, qa/); this table is the only place that lists them.
+// data.task values they serve, the training task, evaluate and predict for a
+// model of that head, and its typed requests (what a server answers). A
+// task's code lives in its folder (classify/, tagging/, qa/); this table is
+// the only place that lists them.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 
 #include "dist/collective.h"
 #include "finetune/labels.h"
+#include "finetune/request_inputs.h"
+#include "infer/job.h"
 #include "infer/model.h"
 #include "model/any_bert.h"
 #include "train/task.h"
@@ -56,6 +59,11 @@ struct TaskEntry {
   // nbest_predictions.json beside it.
   PredictSummary (*predict)(infer::Model& model, const std::string& input, const std::string& output,
                             const InputSettings& settings);
+  // A typed request from its HTTP body (the TEI / HF Inference API shape of
+  // the head), read and tokenized on the caller's thread; a client's mistake
+  // is an infer::RequestError naming the field. The job's answer is the
+  // response's JSON.
+  infer::Job<nlohmann::json> (*request)(infer::Model& model, const nlohmann::json& body, const RequestLimits& limits);
 };
 
 const TaskEntry& task_entry(TaskType task);
@@ -69,6 +77,10 @@ infer::Model open_model(const std::string& model_dir, torch::Device device = tor
 // evaluate and predict of a model directory, by the head its config.json names.
 ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::string& data, const InputSettings& settings,
                                    torch::Device device);
+// The typed request of a model's head (its task_entry's `request`).
+infer::Job<nlohmann::json> model_request(infer::Model& model, const nlohmann::json& body,
+                                         const RequestLimits& limits = {});
+
 PredictSummary predict_model_dir(const std::string& model_dir, const std::string& input, const std::string& output,
                                  const InputSettings& settings, torch::Device device);
 

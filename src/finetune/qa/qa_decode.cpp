@@ -106,12 +106,14 @@ class ExampleDecoder {
     }
   }
 
-  std::string text_of(const Span& span) const {
-    if (span.null) return std::string();
+  // The span's bytes in the context: first byte of its start piece to the
+  // last of its end piece.
+  ByteSpan bytes_of(const Span& span) const {
+    if (span.null) return ByteSpan{};
     const QaFeature& feature = features_[span.feature];
     const ByteSpan first = *feature.offsets[static_cast<std::size_t>(span.start)];
     const ByteSpan last = *feature.offsets[static_cast<std::size_t>(span.end)];
-    return example_.context.substr(first.begin, std::max(last.end, first.begin) - first.begin);
+    return ByteSpan{first.begin, std::max(last.end, first.begin)};
   }
 
   // The best candidates with distinct texts; "no answer" always among them in v2.
@@ -120,9 +122,10 @@ class ExampleDecoder {
     std::unordered_set<std::string> seen;
     for (const Span& span : spans) {
       if (static_cast<int>(out.size()) >= options_.n_best_size) break;
-      std::string text = text_of(span);
+      const ByteSpan bytes = bytes_of(span);
+      std::string text = example_.context.substr(bytes.begin, bytes.end - bytes.begin);
       if (!seen.insert(text).second) continue;
-      out.push_back(QaCandidate{std::move(text), span.start_logit, span.end_logit, 0.0});
+      out.push_back(QaCandidate{std::move(text), span.start_logit, span.end_logit, 0.0, bytes.begin, bytes.end});
     }
     if (options_.version_2_with_negative && has_null_ && seen.count("") == 0)
       out.push_back(QaCandidate{"", null_.start_logit, null_.end_logit, 0.0});
@@ -145,12 +148,17 @@ class ExampleDecoder {
     if (prediction.has_span) {
       prediction.best_span_score = static_cast<double>(best->start_logit) + static_cast<double>(best->end_logit);
       prediction.text = best->text;
+      prediction.begin = best->begin;
+      prediction.end = best->end;
     }
     if (!options_.version_2_with_negative) return;
     prediction.null_score = has_null_ ? null_.score() : 0.0;
     prediction.null_score_diff = prediction.has_span ? prediction.null_score - prediction.best_span_score
                                                      : std::numeric_limits<double>::max();
-    if (prediction.null_score_diff > options_.null_score_diff_threshold) prediction.text.clear();
+    if (prediction.null_score_diff > options_.null_score_diff_threshold) {
+      prediction.text.clear();
+      prediction.begin = prediction.end = 0;
+    }
   }
 
   const QaExample& example_;

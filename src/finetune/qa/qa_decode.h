@@ -5,6 +5,7 @@
 // choice between that span and "no answer".
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,15 @@ struct QaCandidate {
   float start_logit = 0.0f;
   float end_logit = 0.0f;
   double probability = 0.0;  // softmax over the n-best list's start + end logits
+  // Where text sits in the context, in bytes (0, 0 for no answer): typed
+  // requests report it; the files predict writes do not.
+  std::size_t begin = 0, end = 0;
 };
 
 struct QaPrediction {
   std::string id;
   std::string text;                 // the answer: a substring of the context, or ""
+  std::size_t begin = 0, end = 0;   // its bytes in the context (0, 0 for "")
   std::vector<QaCandidate> nbest;   // best first
   bool has_span = false;            // some span passed the rules
   double best_span_score = 0.0;     // start + end logit of the best span

@@ -150,6 +150,21 @@ std::vector<std::vector<std::string>> assemble_tags(const WindowedSentences& win
   return tags;
 }
 
+std::vector<WordPrediction> word_predictions(const std::vector<WordWindow>& windows,
+                                             const std::vector<torch::Tensor>& window_logits, std::size_t num_words) {
+  if (window_logits.size() != windows.size())
+    bf::fail(std::to_string(windows.size()) + " windows but logits for " + std::to_string(window_logits.size()));
+  std::vector<WordPrediction> out;
+  out.reserve(num_words);
+  for (const auto& owner : word_owners(windows, num_words)) {
+    const auto row = window_logits[owner.window][static_cast<std::int64_t>(owner.position)];
+    // argmax as predict_windows takes it; the probability in float64 as classify's decide.
+    const auto label = row.argmax().item<std::int64_t>();
+    out.push_back({label, torch::softmax(row.to(torch::kFloat64), 0)[label].item<double>()});
+  }
+  return out;
+}
+
 std::vector<std::vector<std::string>> predict_tags(infer::Model& model, const WindowedSentences& windowed,
                                                    const std::vector<TaggedSentence>& sentences,
                                                    std::int64_t batch_size) {

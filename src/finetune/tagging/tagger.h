@@ -69,6 +69,16 @@ std::vector<std::vector<std::string>> assemble_tags(const WindowedSentences& win
                                                     const std::vector<TaggedSentence>& sentences,
                                                     const LabelMap& labels);
 
+// One word's predicted label and its probability: the softmax at the word's
+// first piece in the window that owns it (the position predict reads).
+struct WordPrediction {
+  std::int64_t label = 0;
+  double probability = 0;
+};
+// window_logits[k]: windows[k]'s logits [S, C] (float32 on the CPU, padding cut).
+std::vector<WordPrediction> word_predictions(const std::vector<WordWindow>& windows,
+                                             const std::vector<torch::Tensor>& window_logits, std::size_t num_words);
+
 // The tags `model` predicts for every sentence of `windowed`.
 std::vector<std::vector<std::string>> predict_tags(infer::Model& model, const WindowedSentences& windowed,
                                                    const std::vector<TaggedSentence>& sentences,

@@ -141,30 +141,38 @@ std::vector<WordWindow> make_windows(const std::vector<std::string>& words, cons
   return make_windows(pieces, tokenizer.special_ids(), word_labels, options);
 }
 
-std::vector<std::int64_t> assemble_word_predictions(const std::vector<WordWindow>& windows,
-                                                    const std::vector<std::vector<std::int64_t>>& predicted,
-                                                    std::size_t num_words) {
-  if (predicted.size() != windows.size())
-    bf::fail(std::to_string(windows.size()) + " windows but predictions for " + std::to_string(predicted.size()));
-  std::vector<std::int64_t> out(num_words, kIgnoredLabel);
+std::vector<WordOwner> word_owners(const std::vector<WordWindow>& windows, std::size_t num_words) {
+  std::vector<WordOwner> out(num_words);
   std::vector<bool> seen(num_words, false);
   for (std::size_t k = 0; k < windows.size(); ++k) {
     const auto& window = windows[k];
-    if (predicted[k].size() < window.input_ids.size())
-      bf::fail("window " + std::to_string(k) + " has " + std::to_string(window.input_ids.size()) +
-               " positions but " + std::to_string(predicted[k].size()) + " predictions");
     auto owned = window.owned_words.begin();
     for (std::size_t p = 1; p < window.word_of_position.size() && owned != window.owned_words.end(); ++p) {
       if (window.word_of_position[p] != *owned || window.word_of_position[p - 1] == *owned) continue;
       const auto w = static_cast<std::size_t>(*owned++);
       if (w >= num_words) bf::fail("window " + std::to_string(k) + " owns word " + std::to_string(w) + " of " +
                                    std::to_string(num_words));
-      out[w] = predicted[k][p];
+      out[w] = {k, p};
       seen[w] = true;
     }
   }
   for (std::size_t w = 0; w < num_words; ++w)
     if (!seen[w]) bf::fail("no window owns word " + std::to_string(w) + " of " + std::to_string(num_words));
+  return out;
+}
+
+std::vector<std::int64_t> assemble_word_predictions(const std::vector<WordWindow>& windows,
+                                                    const std::vector<std::vector<std::int64_t>>& predicted,
+                                                    std::size_t num_words) {
+  if (predicted.size() != windows.size())
+    bf::fail(std::to_string(windows.size()) + " windows but predictions for " + std::to_string(predicted.size()));
+  for (std::size_t k = 0; k < windows.size(); ++k)
+    if (predicted[k].size() < windows[k].input_ids.size())
+      bf::fail("window " + std::to_string(k) + " has " + std::to_string(windows[k].input_ids.size()) +
+               " positions but " + std::to_string(predicted[k].size()) + " predictions");
+  std::vector<std::int64_t> out;
+  out.reserve(num_words);
+  for (const auto& owner : word_owners(windows, num_words)) out.push_back(predicted[owner.window][owner.position]);
   return out;
 }
 

@@ -57,6 +57,14 @@ std::vector<WordWindow> make_windows(const std::vector<std::vector<std::int32_t>
 std::vector<WordWindow> make_windows(const std::vector<std::string>& words, const tok::Tokenizer& tokenizer,
                                      const std::vector<std::int64_t>& word_labels, const WindowOptions& options);
 
+// Where each word is predicted: the window that owns it and the position of
+// its first piece there. Throws bf::Error when a word has no owner.
+struct WordOwner {
+  std::size_t window = 0;
+  std::size_t position = 0;
+};
+std::vector<WordOwner> word_owners(const std::vector<WordWindow>& windows, std::size_t num_words);
+
 // One predicted label id per word: the one at the word's first piece in the
 // window that owns it. predicted[w][p] is the id predicted at position p of
 // windows[w] (padding after the window's positions is ignored).
