@@ -440,6 +440,11 @@ TEST_CASE("QA requests answer as predict does, with the answer's place in the co
     CHECK(two[1][0]["answer"] == one["answer"]);
     CHECK(two[1][0]["score"].get<double>() == Approx(one["score"].get<double>()).margin(1e-5));
   }
+  SECTION("a context of spaces only has no answer") {
+    auto blank = ft::model_request(model, {{"inputs", {{"question", "why?"}, {"context", " \t "}}}});
+    const auto none = infer::run_job(model, blank);
+    CHECK(none == nlohmann::json{{"answer", ""}, {"score", 0.0}, {"start", 0}, {"end", 0}});
+  }
 }
 
 TEST_CASE("QA requests name the field a client got wrong", "[requests]") {
