@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
 
+#include "finetune/tasks.h"
 #include "train/checkpoint.h"
 #include "util/error.h"
 
@@ -49,14 +51,7 @@ classify::ReadOptions FinetuneDataSection::read_options() const {
 
 std::string FinetuneConfig::best_metric() const {
   if (!eval.metric.empty()) return eval.metric;
-  switch (task()) {
-    case TaskType::SingleLabel: return "accuracy";
-    case TaskType::MultiLabel: return "micro_f1";
-    case TaskType::Regression: return "pearson";
-    case TaskType::TokenClassification: return "f1";
-    case TaskType::QuestionAnswering: return "f1";
-  }
-  return "accuracy";
+  return task_metrics(task()).front();
 }
 
 FinetuneConfig load_finetune_config(const std::string& file, const std::vector<std::string>& overrides) {
@@ -64,16 +59,8 @@ FinetuneConfig load_finetune_config(const std::string& file, const std::vector<s
   std::vector<std::string> problems;
   const auto task = config.task();
   const auto metric = config.best_metric();
-  const bool classification_metric = metric == "accuracy" || metric == "macro_f1" || metric == "f1" || metric == "mcc";
-  const bool multi_metric = metric == "micro_f1" || metric == "exact_match" || metric == "macro_f1";
-  const bool regression_metric = metric == "pearson" || metric == "spearman" || metric == "mse";
-  const bool tagging_metric = metric == "f1" || metric == "precision" || metric == "recall" || metric == "accuracy";
-  const bool qa_metric = metric == "f1" || metric == "exact_match";
-  if (metric != "loss" && ((task == TaskType::SingleLabel && !classification_metric) ||
-                           (task == TaskType::MultiLabel && !multi_metric) ||
-                           (task == TaskType::Regression && !regression_metric) ||
-                           (task == TaskType::TokenClassification && !tagging_metric) ||
-                           (task == TaskType::QuestionAnswering && !qa_metric)))
+  const auto& reported = task_metrics(task);
+  if (metric != "loss" && std::find(reported.begin(), reported.end(), metric) == reported.end())
     problems.push_back("eval.metric: '" + metric + "' is not reported for task " + task_name(task));
   if (config.data.class_weights != "none" && task != TaskType::SingleLabel)
     problems.push_back("data.class_weights: only for single_label tasks");

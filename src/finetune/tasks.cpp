@@ -28,13 +28,15 @@ const std::vector<TaskEntry>& tasks() {
   using model::Architecture;
   static const std::vector<TaskEntry> table = {
       {infer::logits_head<model::BertForSequenceClassification>(Architecture::SequenceClassification),
-       {TaskType::SingleLabel, TaskType::MultiLabel, TaskType::Regression},
+       {{TaskType::SingleLabel, {"accuracy", "macro_f1", "f1", "mcc"}},
+        {TaskType::MultiLabel, {"micro_f1", "exact_match", "macro_f1"}},
+        {TaskType::Regression, {"pearson", "spearman", "mse"}}},
        make<classify::ClassifyTask>, classify::evaluate_model, classify::predict_model, classify::classify_request},
       {infer::logits_head<model::BertForTokenClassification>(Architecture::TokenClassification),
-       {TaskType::TokenClassification},
+       {{TaskType::TokenClassification, {"f1", "precision", "recall", "accuracy"}}},
        make<tagging::TaggingTask>, tagging::evaluate_model, tagging::predict_model, tagging::tag_request},
       {infer::span_head<model::BertForQuestionAnswering>(Architecture::QuestionAnswering),
-       {TaskType::QuestionAnswering},
+       {{TaskType::QuestionAnswering, {"f1", "exact_match"}}},
        make<qa::QaTask>, qa::evaluate_model, qa::predict_model, qa::qa_request},
   };
   return table;
@@ -44,8 +46,14 @@ const std::vector<TaskEntry>& tasks() {
 
 const TaskEntry& task_entry(TaskType task) {
   for (const auto& entry : tasks())
-    for (auto t : entry.tasks)
-      if (t == task) return entry;
+    for (const auto& served : entry.tasks)
+      if (served.first == task) return entry;
+  bf::fail("data.task " + task_name(task) + " has no fine-tuning task");
+}
+
+const std::vector<std::string>& task_metrics(TaskType task) {
+  for (const auto& served : task_entry(task).tasks)
+    if (served.first == task) return served.second;
   bf::fail("data.task " + task_name(task) + " has no fine-tuning task");
 }
 

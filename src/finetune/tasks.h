@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dist/collective.h"
@@ -50,7 +51,9 @@ struct PredictSummary {
 
 struct TaskEntry {
   infer::Head head;             // the network: its model::Architecture, how it is built and run
-  std::vector<TaskType> tasks;  // the data.task values it trains
+  // The data.task values it trains, each with the metrics eval.metric may
+  // name (besides "loss"); the first is the default.
+  std::vector<std::pair<TaskType, std::vector<std::string>>> tasks;
   std::unique_ptr<train::TrainingTask> (*train)(const FinetuneConfig& config, torch::Device device,
                                                 dist::Collective& comm);
   ModelEvaluation (*evaluate)(infer::Model& model, const std::string& path, const InputSettings& settings);
@@ -67,6 +70,8 @@ struct TaskEntry {
 };
 
 const TaskEntry& task_entry(TaskType task);
+// The metrics eval.metric may name for `task`, the default first.
+const std::vector<std::string>& task_metrics(TaskType task);
 // The entry of a model's head; a model without one (pretraining, a bare
 // encoder) is an error naming `dir`.
 const TaskEntry& task_entry(model::Architecture head, const std::string& dir);
