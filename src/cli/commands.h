@@ -16,5 +16,6 @@ void add_finetune_commands(CLI::App& app);    // finetune | evaluate | predict |
 void add_bench_commands(CLI::App& app);      // bench train | infer | gemm
 void add_launch_command(CLI::App& app);      // launch (data-parallel workers)
 void add_probe_command(CLI::App& app);       // probe (an encoder on a labelled task)
+void add_serve_command(CLI::App& app);       // serve (a model over HTTP)
 
 }  // namespace bf::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   bf::cli::add_bench_commands(app);
   bf::cli::add_launch_command(app);
   bf::cli::add_probe_command(app);
+  bf::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

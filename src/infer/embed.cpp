@@ -2,6 +2,7 @@
 
 #include "model/bert_model.h"
 #include "model/classifier_heads.h"
+#include "infer/request_error.h"
 #include "util/error.h"
 
 namespace bf::infer {
@@ -23,7 +24,62 @@ void check_pooler(const Model& model, const EmbedOptions& options) {
                "); this model has no trained pooler: use --pooling cls or mean");
 }
 
+// [CLS] pieces [SEP], cut to max_length when truncating; a RequestError
+// naming `field` when the text is empty or too long.
+std::vector<std::int32_t> request_ids(const Model& model, const std::string& text, std::int64_t max_length,
+                                      bool truncate, const std::string& field) {
+  if (text.empty()) throw RequestError(RequestError::Kind::Invalid, field, "must not be empty");
+  auto pieces = model.tokenizer().encode(text).ids;
+  const auto room = static_cast<std::size_t>(max_length - 2);
+  if (pieces.size() > room) {
+    if (!truncate)
+      throw RequestError(RequestError::Kind::TooLarge, field,
+                         std::to_string(pieces.size() + 2) + " tokens, over the model's maximum of " +
+                             std::to_string(max_length) + " (send truncate: true to cut it)");
+    pieces.resize(room);
+  }
+  const auto special = model.tokenizer().special_ids();
+  std::vector<std::int32_t> ids{special.cls};
+  ids.insert(ids.end(), pieces.begin(), pieces.end());
+  ids.push_back(special.sep);
+  return ids;
+}
+
+// A sequence's vector from its last layer's states [S, H] (and pooler output).
+torch::Tensor pool_sequence(Pooling pooling, const SequenceOutputs& out) {
+  const auto& states = out.hidden_states.back();
+  if (pooling == Pooling::Cls) return states[0];
+  if (pooling == Pooling::Mean) return states.mean(0);
+  return out.pooler_output;
+}
+
 }  // namespace
+
+Job<std::vector<std::vector<float>>> embed_job(const Model& model, const EmbedRequest& request) {
+  if (request.pooling == Pooling::None)
+    throw RequestError(RequestError::Kind::Invalid, "pooling", "must be cls, mean or pooler");
+  try {
+    check_pooler(model, {request.pooling});
+  } catch (const bf::Error& e) {
+    throw RequestError(RequestError::Kind::Invalid, "pooling", e.what());
+  }
+  const auto max_length = request.max_length > 0 ? request.max_length : model.config().max_position_embeddings;
+  Job<std::vector<std::vector<float>>> job;
+  job.pass = Pass::Encoder;
+  for (std::size_t i = 0; i < request.texts.size(); ++i)
+    job.input_ids.push_back(
+        request_ids(model, request.texts[i], max_length, request.truncate, "inputs[" + std::to_string(i) + "]"));
+  job.finish = [pooling = request.pooling, normalize = request.normalize](std::vector<SequenceOutputs>& outputs) {
+    std::vector<std::vector<float>> vectors;
+    for (const auto& out : outputs) {
+      auto v = pool_sequence(pooling, out).to(torch::kFloat32).contiguous();
+      if (normalize) v = v / v.norm().clamp_min(1e-12);
+      vectors.emplace_back(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    }
+    return vectors;
+  };
+  return job;
+}
 
 Pooling parse_pooling(const std::string& name) {
   if (name == "cls") return Pooling::Cls;

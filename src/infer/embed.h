@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infer/batches.h"
+#include "infer/job.h"
 #include "infer/model.h"
 
 namespace bf::infer {
@@ -33,5 +34,19 @@ std::int64_t embed_layer(const Model& model, const EmbedOptions& options);
 // [S, H] (or [S, L+1, H]) for Pooling::None. The model is an encoder
 // (Model::open(dir, device, Architecture::Encoder)).
 std::vector<torch::Tensor> embed(Model& model, const std::vector<Sequence>& sequences, const EmbedOptions& options);
+
+// A request for embeddings of texts (the server's /embed): one vector per
+// text from the last layer, tokenized here on the caller's thread as
+// [CLS] text [SEP]; its forwards may be batched with other requests'.
+struct EmbedRequest {
+  std::vector<std::string> texts;
+  Pooling pooling = Pooling::Cls;  // cls | mean | pooler
+  bool normalize = true;
+  // Cut a text to max_length pieces; without it a longer text is a
+  // RequestError (TooLarge) naming inputs[i].
+  bool truncate = false;
+  std::int64_t max_length = 0;  // 0: the model's max_position_embeddings
+};
+Job<std::vector<std::vector<float>>> embed_job(const Model& model, const EmbedRequest& request);
 
 }  // namespace bf::infer
