@@ -15,11 +15,15 @@ std::uint32_t pick_target(CounterRng& rng, const InstanceOptions& options, std::
   return max_tokens;
 }
 
-void plan_nsp_document(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc, CounterRng& rng,
-                       std::vector<Chunk>& out) {
+// Google's chunks of one document: sentences gathered until a drawn target
+// length is reached, A's end drawn at a sentence boundary inside. `emit(first,
+// a_end, end, tokens, target)` adds what the chunk gives and returns one past
+// the last sentence it used; the next chunk starts there.
+template <class Emit>
+void walk_chunks(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc, CounterRng& rng,
+                 Emit emit) {
   const std::uint32_t n = corpus.num_sentences(doc);
   const auto max_tokens = static_cast<std::uint32_t>(options.max_seq_length - 3);
-  const bool other_documents = corpus.num_documents() > 1;
   std::uint32_t target = pick_target(rng, options, max_tokens);
   std::uint32_t chunk_first = 0;
   std::uint64_t length = 0;
@@ -28,18 +32,27 @@ void plan_nsp_document(const TokenCorpus& corpus, const InstanceOptions& options
     if (i + 1 < n && length < target) continue;
     const std::uint32_t count = i + 1 - chunk_first;
     const std::uint32_t a_end = chunk_first + (count >= 2 ? static_cast<std::uint32_t>(rng.randint(1, count - 1)) : 1);
-    bool random_next = count == 1 || rng.bernoulli(0.5);
-    if (random_next && !other_documents) random_next = false;  // nowhere else to take B from
-    if (random_next) {
-      out.push_back({doc, chunk_first, a_end, a_end, target, 1});
-      i = a_end - 1;  // the sentences after A go back for the next chunk
-    } else if (count >= 2) {
-      out.push_back({doc, chunk_first, a_end, i + 1, target, 0});
-    }
+    i = emit(chunk_first, a_end, i + 1, length, target) - 1;
     chunk_first = i + 1;
     length = 0;
     target = pick_target(rng, options, max_tokens);
   }
+}
+
+void plan_nsp_document(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc, CounterRng& rng,
+                       std::vector<Chunk>& out) {
+  const bool other_documents = corpus.num_documents() > 1;
+  walk_chunks(corpus, options, doc, rng,
+              [&](std::uint32_t first, std::uint32_t a_end, std::uint32_t end, std::uint64_t, std::uint32_t target) {
+                bool random_next = end - first == 1 || rng.bernoulli(0.5);
+                if (random_next && !other_documents) random_next = false;  // nowhere else to take B from
+                if (random_next) {
+                  out.push_back({doc, first, a_end, a_end, target, 1});
+                  return a_end;  // the sentences after A go back for the next chunk
+                }
+                if (end - first >= 2) out.push_back({doc, first, a_end, end, target, 0});
+                return end;
+              });
 }
 
 // SOP (ALBERT): the same chunks as NSP, each split into A and B at a random
@@ -48,21 +61,12 @@ void plan_nsp_document(const TokenCorpus& corpus, const InstanceOptions& options
 // single token cannot be split and is dropped.
 void plan_order_document(const TokenCorpus& corpus, const InstanceOptions& options, std::uint32_t doc,
                          CounterRng& rng, std::vector<Chunk>& out) {
-  const std::uint32_t n = corpus.num_sentences(doc);
-  const auto max_tokens = static_cast<std::uint32_t>(options.max_seq_length - 3);
-  std::uint32_t target = pick_target(rng, options, max_tokens);
-  std::uint32_t chunk_first = 0;
-  std::uint64_t length = 0;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    length += corpus.sentence_length(doc, i);
-    if (i + 1 < n && length < target) continue;
-    const std::uint32_t count = i + 1 - chunk_first;
-    const std::uint32_t a_end = chunk_first + (count >= 2 ? static_cast<std::uint32_t>(rng.randint(1, count - 1)) : 1);
-    if (length >= 2) out.push_back({doc, chunk_first, a_end, i + 1, target, 0});
-    chunk_first = i + 1;
-    length = 0;
-    target = pick_target(rng, options, max_tokens);
-  }
+  walk_chunks(corpus, options, doc, rng,
+              [&](std::uint32_t first, std::uint32_t a_end, std::uint32_t end, std::uint64_t tokens,
+                  std::uint32_t target) {
+                if (tokens >= 2) out.push_back({doc, first, a_end, end, target, 0});
+                return end;
+              });
 }
 
 // MLM only (RoBERTa's DOC-SENTENCES): as many whole sentences as fit.
