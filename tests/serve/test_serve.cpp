@@ -258,4 +258,64 @@ TEST_CASE("serve's /predict equals bertforge predict, concurrent batch-mates of 
   CHECK(metric(metrics, R"(bertforge_requests_total{route="/predict",status="200"})") == 8);
   // Fewer forwards than requests: they were batched together.
   CHECK(metric(metrics, "bertforge_batches_total") < 8);
+  CHECK(post(port, "/predict", R"({"inputs": [["a", "b", "c"]]})").status == 422);  // a pair of three
+  CHECK(post(port, "/predict", R"({"inputs": [["a", "b"]]})").status == 200);
+  CHECK(post(port, "/predict", R"({"inputs": "a", "raw_scores": "no"})").status == 422);
+}
+
+TEST_CASE("serve's /predict of a reader equals predict's answers; a tagger's entities point into the text",
+          "[serve][predict]") {
+  const auto root = test::temp_dir("serve-heads");
+  // The first 8 questions of SQuAD v1.1 dev, as predict reads them.
+  const auto squad = json::parse(test::slurp_file(test::shared_path("data/squad_v1.1/dev-v1.1.json")));
+  json paragraphs = json::array();
+  std::vector<json> questions;  // {id, question, context}
+  for (const auto& p : squad["data"][0]["paragraphs"]) {
+    json qas = json::array();
+    for (const auto& qa : p["qas"])
+      if (questions.size() < 8) {
+        qas.push_back(qa);
+        questions.push_back({{"id", qa["id"]}, {"question", qa["question"]}, {"context", p["context"]}});
+      }
+    if (!qas.empty()) paragraphs.push_back({{"context", p["context"]}, {"qas", qas}});
+  }
+  std::ofstream(root + "/squad.json") << json{{"version", "1.1"}, {"data", {{{"title", "t"}, {"paragraphs", paragraphs}}}}}.dump();
+  const auto reader = test::tiny_reader(root);
+  const auto offline = test::run_bertforge("predict --model " + reader + " --input " + root + "/squad.json --output " +
+                                           root + "/pred.json --threads 1");
+  REQUIRE(offline.exit_code == 0);
+  const auto expected = json::parse(test::slurp_file(root + "/pred.json"));
+  {
+    test::ServeProcess server(reader, {"--max-wait-ms", "20"}, log_path("reader"));
+    std::vector<Answer> answers(questions.size());
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < questions.size(); ++i)
+      clients.emplace_back([&, i] {
+        answers[i] = post(server.port(), "/predict",
+                          json{{"inputs", {{"question", questions[i]["question"]}, {"context", questions[i]["context"]}}}}.dump());
+      });
+    for (auto& t : clients) t.join();
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+      INFO(answers[i].text);
+      REQUIRE(answers[i].status == 200);
+      CHECK(answers[i].body["answer"] == expected[questions[i]["id"].get<std::string>()]);
+    }
+    CHECK(post(server.port(), "/predict", R"({"inputs": {"question": "q", "context": "c"}, "top_k": -1})").status == 422);
+    CHECK(post(server.port(), "/predict", R"({"inputs": {"question": "q"}})").status == 422);
+  }
+
+  const auto tagger = test::tiny_tagger(root);
+  test::ServeProcess server(tagger, {"--max-wait-ms", "5"}, log_path("tagger"));
+  const std::string text = "Barack Obama visited the Eiffel Tower in Paris with Michelle last summer";
+  const auto tagged = post(server.port(), "/predict", json{{"inputs", text}}.dump());
+  REQUIRE(tagged.status == 200);
+  REQUIRE(tagged.body.is_array());
+  for (const auto& e : tagged.body) {
+    INFO(e.dump());
+    const auto start = e["start"].get<std::size_t>(), end = e["end"].get<std::size_t>();
+    CHECK(text.substr(start, end - start) == e["word"].get<std::string>());
+    CHECK(e.contains("entity_group"));
+    CHECK(e["score"].get<double>() > 0);
+  }
+  CHECK(post(server.port(), "/predict", R"({"inputs": [["a", "b", "c"]]})").status == 422);
 }
