@@ -51,7 +51,7 @@ TEST_CASE("forwards are planned longest first within max_batch_size and max_batc
   CHECK(serve::plan_forwards({50}, {8, 10}) == infer::BatchIndex{{0}});  // one sequence always runs
 }
 
-TEST_CASE("a failing forward fails only its jobs; late jobs get 503; the worker keeps serving", "[serve][worker]") {
+TEST_CASE("a failing forward fails only its jobs, late jobs get 503, the worker keeps serving", "[serve][worker]") {
   auto model = fake_model();
   serve::Metrics metrics;
   serve::BatchQueue queue(16, {2, 1000, std::chrono::milliseconds(1)});
@@ -90,7 +90,7 @@ TEST_CASE("a failing forward fails only its jobs; late jobs get 503; the worker 
   CHECK(queue.depth() == 0);
 }
 
-TEST_CASE("a full queue refuses at once; a closed one takes nothing more", "[serve][worker]") {
+TEST_CASE("a full queue refuses at once, a closed one takes nothing more", "[serve][worker]") {
   serve::BatchQueue queue(2, {8, 1000, std::chrono::milliseconds(1)});
   CHECK(queue.push(job_of({{1}})));
   CHECK(queue.push(job_of({{1}})));

@@ -263,7 +263,7 @@ TEST_CASE("serve's /predict equals bertforge predict, concurrent batch-mates of 
   CHECK(post(port, "/predict", R"({"inputs": "a", "raw_scores": "no"})").status == 422);
 }
 
-TEST_CASE("serve's /predict of a reader equals predict's answers; a tagger's entities point into the text",
+TEST_CASE("serve's /predict of a reader equals predict's answers, a tagger's entities point into the text",
           "[serve][predict]") {
   const auto root = test::temp_dir("serve-heads");
   // The first 8 questions of SQuAD v1.1 dev, as predict reads them.
