@@ -118,9 +118,34 @@ PassResult time_passes(const InferBenchOptions& o, const torch::Device& device, 
   return p;
 }
 
+// Every text's logits [texts, labels] from one dynamic-padding pass.
+torch::Tensor all_logits(infer::Model& model, const std::vector<infer::Sequence>& sequences, std::int64_t batch) {
+  std::vector<torch::Tensor> rows(sequences.size());
+  infer::run(model, sequences, {batch, 0}, [&](const infer::PaddedBatch& b, const infer::Outputs& out) {
+    for (std::size_t r = 0; r < b.index.size(); ++r)
+      rows[static_cast<std::size_t>(b.index[r])] = out.logits[static_cast<std::int64_t>(r)].to(torch::kFloat);
+  });
+  return torch::stack(rows);
+}
+
+// How far a precision's answers are from fp32's on the same texts: the share
+// of equal labels and the logits' cosine similarity per text.
+nlohmann::json agreement(const torch::Tensor& logits, const torch::Tensor& fp32) {
+  const auto same = logits.argmax(1).eq(fp32.argmax(1)).sum().item<std::int64_t>();
+  const auto cosine = torch::cosine_similarity(logits, fp32, 1);
+  const auto count = fp32.size(0);
+  std::printf("  against fp32 on the same texts: labels %.2f %% equal (%lld of %lld), logits cosine mean %.5f, min %.5f\n",
+              100.0 * static_cast<double>(same) / static_cast<double>(count), static_cast<long long>(same),
+              static_cast<long long>(count), cosine.mean().item<double>(), cosine.min().item<double>());
+  return {{"labels_equal", static_cast<double>(same) / static_cast<double>(count)},
+          {"cosine_mean", cosine.mean().item<double>()}, {"cosine_min", cosine.min().item<double>()}};
+}
+
 }  // namespace
 
 void run_infer_bench(const InferBenchOptions& o) {
+  const auto precision = infer::parse_precision(o.precision);
+  if (o.train && precision == infer::Precision::Int8) bf::fail("--precision int8 is for predict only, not --train");
   const auto device = model::resolve_device(o.device);
   auto config = model::BertConfig::preset(o.preset);
   config.num_labels = 2;
@@ -148,6 +173,13 @@ void run_infer_bench(const InferBenchOptions& o) {
   std::vector<infer::Sequence> sequences;
   for (const auto& t : texts) sequences.push_back({&t, nullptr});
   const auto count = static_cast<std::int64_t>(texts.size());
+  // Predict runs in the model's precision (infer::Model::set_precision);
+  // fp32's logits first, to say how far another precision's answers move.
+  torch::Tensor fp32_logits;
+  if (!o.train && precision != infer::Precision::Fp32) {
+    fp32_logits = all_logits(model, sequences, o.batch);
+    model.set_precision(precision);
+  }
 
   nlohmann::json j = {{"bench", "infer"},    {"preset", o.preset},       {"texts", lengths.size()},
                       {"mean_tokens", mean_len}, {"batch", o.batch},     {"mode", o.train ? "finetune" : "predict"},
@@ -173,7 +205,6 @@ void run_infer_bench(const InferBenchOptions& o) {
       });
     } else {
       result = time_passes(o, device, count, [&] {
-        model::AutocastGuard autocast(o.precision, device);
         infer::run(model, sequences, {o.batch, pad_to}, [](const infer::PaddedBatch&, const infer::Outputs&) {});
       });
     }
@@ -187,6 +218,7 @@ void run_infer_bench(const InferBenchOptions& o) {
   }
   std::printf("  dynamic padding / padded to %lld: %.2fx sequences/s\n", static_cast<long long>(o.pad_to),
               rates[0] / rates[1]);
+  if (fp32_logits.defined()) j["against_fp32"] = agreement(all_logits(model, sequences, o.batch), fp32_logits);
   std::printf("  peak resident memory %.2f GiB\n", peak_rss_gib());
   j["speedup"] = rates[0] / rates[1];
   j["peak_rss_gib"] = peak_rss_gib();

@@ -67,10 +67,10 @@ Timed tagging_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer
   labels.store_in(config);
   infer::Model model(config, shared(tokenizer), ft::task_entry(ft::TaskType::TokenClassification).head, net.ptr(),
                      device);
+  model.set_precision(infer::parse_precision(o.precision));
   ft::tagging::WindowOptions windows;
   windows.max_seq_length = o.pad_to;
   return time_passes(o.repeat, device, [&](Timed& t) {
-    model::AutocastGuard autocast(o.precision, device);
     const auto windowed = ft::tagging::window_sentences(data.sentences, tokenizer, windows, nullptr);
     const auto tags = ft::tagging::predict_tags(model, windowed, data.sentences, o.batch);
     t.items = static_cast<std::int64_t>(tags.size());
@@ -89,10 +89,10 @@ Timed qa_passes(const InferBenchOptions& o, const tok::Tokenizer& tokenizer, mod
   net->to(device);
   infer::Model model(config, shared(tokenizer), ft::task_entry(ft::TaskType::QuestionAnswering).head, net.ptr(),
                      device);
+  model.set_precision(infer::parse_precision(o.precision));
   ft::qa::QaSettings settings;
   settings.features.max_seq_length = static_cast<int>(o.pad_to);
   return time_passes(o.repeat, device, [&](Timed& t) {
-    model::AutocastGuard autocast(o.precision, device);
     const auto set = ft::qa::build_features(data.examples, tokenizer, settings.features, /*training=*/false);
     const auto answers = ft::qa::answer(model, data, set, settings, o.batch);
     t.items = static_cast<std::int64_t>(answers.size());

@@ -58,7 +58,7 @@ void add_infer_bench(CLI::App& parent) {
   cmd->add_option("--pad-to", o->pad_to, "The fixed length to compare with (the window with --task)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-texts", o->max_texts, "Texts per pass")->check(CLI::PositiveNumber);
-  cmd->add_option("--precision", o->precision, "fp32 | bf16");
+  cmd->add_option("--precision", o->precision, "fp32 | bf16 (autocast) | int8 (dynamic, the encoder's linears; predict only)");
   cmd->add_option("--device", o->device, "cpu | cuda | auto");
   cmd->add_flag("--train", o->train, "Fine-tuning steps (forward, backward, AdamW) instead of predict");
   cmd->add_option("--repeat", o->repeat, "Timed passes (the median counts)")->check(CLI::PositiveNumber);

@@ -44,6 +44,7 @@ struct InputFlags {
   ft::InputSettings settings;
   CommonOptions common;
   std::string model;
+  std::string precision = "fp32";
 };
 
 void add_input_flags(CLI::App* cmd, InputFlags& f) {
@@ -56,7 +57,15 @@ void add_input_flags(CLI::App* cmd, InputFlags& f) {
   cmd->add_option("--max-seq-length", f.settings.max_seq_length, "Truncation length (default: as trained)");
   cmd->add_option("--batch-size", f.settings.batch_size, "Sequences per batch")->check(CLI::PositiveNumber);
   cmd->add_flag("--skip-bad-rows", f.settings.skip_bad_rows, "Skip malformed rows (counted) instead of stopping");
+  cmd->add_option("--precision", f.precision, "fp32 | bf16 (autocast) | int8 (dynamic, the encoder's linears; CPU)");
   add_common_options(*cmd, f.common);
+}
+
+// A model directory opened as its head, in the precision asked for.
+infer::Model open_model(const InputFlags& f) {
+  auto model = ft::open_model(f.model, torch::kCPU);
+  model.set_precision(infer::parse_precision(f.precision));
+  return model;
 }
 
 }  // namespace
@@ -86,7 +95,8 @@ void add_finetune_commands(CLI::App& app) {
   evaluate->add_option("--output", *ev_out, "Also write the metrics as JSON here");
   evaluate->callback([ev, ev_data, ev_out] {
     apply_common_options(ev->common);
-    const auto result = ft::evaluate_model_dir(ev->model, *ev_data, ev->settings, torch::kCPU);
+    auto model = open_model(*ev);
+    const auto result = ft::task_entry(model.architecture(), ev->model).evaluate(model, *ev_data, ev->settings);
     print_metrics(*ev_data + " (" + std::to_string(result.report.value("examples", std::int64_t{0})) + " examples):",
                   result.report, result.table);
     if (!ev_out->empty()) bf::write_file_atomic(*ev_out, result.report.dump(2) + "\n");
@@ -105,7 +115,8 @@ void add_finetune_commands(CLI::App& app) {
                       "nbest_predictions.json beside it); default - (stdout)");
   predict->callback([pr, pr_in, pr_out] {
     apply_common_options(pr->common);
-    const auto summary = ft::predict_model_dir(pr->model, *pr_in, *pr_out, pr->settings, torch::kCPU);
+    auto model = open_model(*pr);
+    const auto summary = ft::task_entry(model.architecture(), pr->model).predict(model, *pr_in, *pr_out, pr->settings);
     spdlog::info("predict: {} rows{}", summary.rows,
                  summary.skipped ? fmt::format(", {} bad rows skipped", summary.skipped) : std::string());
   });

@@ -11,10 +11,12 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) {
-  // fused::linear: the GEMMs split over the threads by hand (CPU fp32). Else
-  // torch::linear (addmm), not Linear::forward (C++: matmul + add_).
-  auto y = fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
-                                                              : torch::linear(x, dense->weight, dense->bias);
+  // int8 where asked (inference). fused::linear: the GEMMs split over the
+  // threads by hand (CPU fp32). Else torch::linear (addmm), not
+  // Linear::forward (C++: matmul + add_).
+  auto y = int8_ ? int8_->forward(x)
+           : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
+                                                                : torch::linear(x, dense->weight, dense->bias);
   // The exact GELU in one vectorised pass each way (bf16: from a table).
   if (fused_ && act_ == "gelu" && fused::supports(y)) return fused::gelu(y);
   return activation(act_, y);
@@ -27,10 +29,12 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  // fused::linear: the GEMMs split over the threads by hand (CPU fp32). Else
-  // torch::linear (addmm), not Linear::forward (C++: matmul + add_).
-  auto y = fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
-                                                              : torch::linear(x, dense->weight, dense->bias);
+  // int8 where asked (inference). fused::linear: the GEMMs split over the
+  // threads by hand (CPU fp32). Else torch::linear (addmm), not
+  // Linear::forward (C++: matmul + add_).
+  auto y = int8_ ? int8_->forward(x)
+           : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
+                                                                : torch::linear(x, dense->weight, dense->bias);
   // Dropout, the residual add and LayerNorm in one pass per row, the mask
   // regenerated in backward rather than stored.
   if (fused_ && fused::supports_layer_norm(y, residual, LayerNorm))

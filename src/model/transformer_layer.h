@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "model/bert_config.h"
+#include "model/quantized_linear.h"
 #include "model/self_attention.h"
 
 namespace bf::model {
@@ -14,9 +15,13 @@ class BertIntermediateImpl : public torch::nn::Module {
 
   torch::nn::Linear dense{nullptr};
 
+  // Inference from now on through dense in int8 (model/quantized_linear.h).
+  void use_int8() { int8_ = std::make_shared<const Int8Linear>(dense->weight, dense->bias); }
+
  private:
   std::string act_;
   bool fused_;  // BertConfig::fused_kernels
+  std::shared_ptr<const Int8Linear> int8_;  // use_int8
 };
 TORCH_MODULE(BertIntermediate);
 
@@ -29,9 +34,13 @@ class BertOutputImpl : public torch::nn::Module {
   torch::nn::Linear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
 
+  // Inference from now on through dense in int8 (model/quantized_linear.h).
+  void use_int8() { int8_ = std::make_shared<const Int8Linear>(dense->weight, dense->bias); }
+
  private:
   double dropout_;
   bool fused_;  // BertConfig::fused_kernels
+  std::shared_ptr<const Int8Linear> int8_;  // use_int8
 };
 TORCH_MODULE(BertOutput);
 
