@@ -1,6 +1,8 @@
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +14,8 @@
 #include "finetune/qa/squad_reader.h"
 #include "finetune/tagging/tag_requests.h"
 #include "finetune/tasks.h"
+#include "infer/batches.h"
+#include "infer/job.h"
 #include "infer/request_error.h"
 #include "tokenizer/word_split.h"
 
@@ -457,4 +461,46 @@ TEST_CASE("QA requests name the field a client got wrong", "[requests]") {
                  "inputs[1].question");
   check_rejected(model, {{"inputs", {{"question", "q"}, {"context", "c"}}}, {"top_k", 0}}, "top_k");
   check_rejected(model, {{"inputs", {{"question", "q"}, {"context", "c"}}}, {"top_k", 1.5}}, "top_k");
+}
+
+TEST_CASE("bf16 runs inside the one loop when the model is set to it, close to fp32", "[requests][precision]") {
+  // References are fp32; bf16 is compared with a tolerance that holds on any
+  // CPU (LibTorch's bf16 kernels differ between AVX2 and AVX-512 machines).
+  const auto root = test::temp_dir("requests-bf16");
+  auto model = ft::open_model(test::reference_model_dir(root, "cls", "tiny-cls", kClsData));
+  const auto texts = sst_sentences(12);
+  auto fp32_job = ft::model_request(model, {{"inputs", texts}, {"raw_scores", true}});
+  const auto fp32 = infer::run_job(model, fp32_job);
+  model.set_precision(infer::Precision::Bf16);
+  CHECK(model.precision() == infer::Precision::Bf16);
+  auto bf16_job = ft::model_request(model, {{"inputs", texts}, {"raw_scores", true}});
+  const auto bf16 = infer::run_job(model, bf16_job);
+  REQUIRE(bf16.size() == fp32.size());
+  double max_diff = 0, max_abs = 0;
+  for (std::size_t i = 0; i < fp32.size(); ++i)
+    for (std::size_t k = 0; k < fp32[i].size(); ++k) {
+      const auto a = fp32[i][k]["score"].get<double>();
+      double b = 0;
+      for (const auto& row : bf16[i])
+        if (row["label"] == fp32[i][k]["label"]) b = row["score"].get<double>();
+      max_diff = std::max(max_diff, std::abs(a - b));
+      max_abs = std::max(max_abs, std::abs(a));
+    }
+  CHECK(max_diff > 0);                 // bf16 really ran
+  CHECK(max_diff < 0.05 * max_abs + 0.02);
+  CHECK_THROWS_WITH(infer::parse_precision("fp16"), Contains("--precision must be fp32, bf16 or int8"));
+}
+
+TEST_CASE("the encoder pass of a fine-tuned model gives its encoder's states", "[requests][precision]") {
+  const auto root = test::temp_dir("requests-encoder");
+  const auto dir = test::reference_model_dir(root, "cls", "tiny-cls", kClsData);
+  auto model = ft::open_model(dir);
+  auto encoder = infer::Model::open_encoder(dir);
+  const std::vector<std::int32_t> ids = {2, 7, 11, 3};  // within the tiny vocabulary
+  infer::PaddedBatch batch = infer::pad({{&ids, nullptr}}, {0}, model.pad_id());
+  const auto inside = infer::forward_batch(model, batch, infer::Pass::Encoder);
+  const auto alone = infer::forward_batch(encoder, batch, infer::Pass::Encoder);
+  REQUIRE(inside.hidden_states.size() == alone.hidden_states.size());
+  CHECK(torch::equal(inside.hidden_states.back(), alone.hidden_states.back()));
+  CHECK(inside.pooler_output.defined());
 }
