@@ -43,6 +43,12 @@ class WordList {
   std::vector<std::uint32_t> ends_;
 };
 
+// The bytes of the original text one normalized character came from.
+struct SourceSpan {
+  std::size_t start = 0;
+  std::size_t end = 0;
+};
+
 class BasicTokenizer {
  public:
   explicit BasicTokenizer(BasicTokenizerOptions options = {});
@@ -51,13 +57,27 @@ class BasicTokenizer {
   // not well-formed UTF-8 are dropped, as Google's decode("utf-8", "ignore").
   void tokenize(std::string_view text, WordList& words) const;
   std::vector<std::string> tokenize(std::string_view text) const;
+  // The same words, and for every byte appended to words.bytes() the span of
+  // text its character came from (spans grows in step with words.bytes()).
+  // A character lower-cased into two keeps its span on both; combining marks
+  // removed with the accents widen the span of the character before them.
+  void tokenize(std::string_view text, WordList& words, std::vector<SourceSpan>& spans) const;
 
   const BasicTokenizerOptions& options() const { return options_; }
 
  private:
-  // One whitespace-separated token after cleanup, in the original case.
-  void split_ascii_token(std::string_view token, WordList& words) const;
-  void split_unicode_token(std::string_view token, WordList& words) const;
+  // kSpans: also track where each byte came from (encode_with_offsets);
+  // without, the code is what encode always ran.
+  template <bool kSpans>
+  void tokenize_impl(std::string_view text, WordList& words, std::vector<SourceSpan>* spans) const;
+  // One whitespace-separated token after cleanup, in the original case; at[i]
+  // is the offset in the text of the token's byte i (kSpans only).
+  template <bool kSpans>
+  void split_ascii_token(std::string_view token, const std::size_t* at, WordList& words,
+                         std::vector<SourceSpan>* spans) const;
+  template <bool kSpans>
+  void split_unicode_token(std::string_view token, const std::size_t* at, WordList& words,
+                           std::vector<SourceSpan>* spans) const;
 
   BasicTokenizerOptions options_;
   bool strip_accents_;

@@ -96,6 +96,34 @@ std::vector<std::string> SentencePieceTokenizer::encode_pieces(std::string_view 
   return pieces;
 }
 
+std::vector<PieceSpan> SentencePieceTokenizer::encode_with_offsets(std::string_view text) const {
+  const SpmBridge& bridge = SpmBridge::get();
+  std::size_t capacity = text.size() + 8;
+  std::vector<std::int32_t> ids(capacity);
+  std::vector<std::size_t> begins(capacity), ends(capacity);
+  auto encode = [&] {
+    return bridge.encode_spans(model_.get(), text.data(), text.size(), ids.data(), begins.data(), ends.data(),
+                               capacity);
+  };
+  long n = encode();
+  if (n > static_cast<long>(capacity)) {
+    capacity = static_cast<std::size_t>(n);
+    ids.resize(capacity);
+    begins.resize(capacity);
+    ends.resize(capacity);
+    n = encode();
+  }
+  if (n < 0) fail(model_path_ + ": sentencepiece encode failed: " + bridge.last_error());
+  std::vector<PieceSpan> out(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].id = ids[i];
+    out[i].piece = pieces_[static_cast<std::size_t>(ids[i])];
+    out[i].start = begins[i];
+    out[i].end = ends[i];
+  }
+  return out;
+}
+
 std::string SentencePieceTokenizer::decode(const std::vector<std::int32_t>& ids) const {
   const SpmBridge& bridge = SpmBridge::get();
   std::string text(ids.size() * 8 + 16, '\0');

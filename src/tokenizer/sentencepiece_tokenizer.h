@@ -22,6 +22,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string type() const override { return "sentencepiece"; }
   Encoding encode(std::string_view text) const override;
   std::vector<std::string> encode_pieces(std::string_view text) const override;
+  std::vector<PieceSpan> encode_with_offsets(std::string_view text) const override;
   std::string decode(const std::vector<std::int32_t>& ids) const override;
   std::int32_t token_to_id(std::string_view token) const override { return piece_ids_.find(token); }
   std::string id_to_token(std::int32_t id) const override;

@@ -63,6 +63,7 @@ SpmBridge load_bridge() {
     bind(handle, path, "bf_spm_id_to_piece", bridge.id_to_piece);
     bind(handle, path, "bf_spm_piece_to_id", bridge.piece_to_id);
     bind(handle, path, "bf_spm_encode", bridge.encode);
+    bind(handle, path, "bf_spm_encode_spans", bridge.encode_spans);
     bind(handle, path, "bf_spm_decode", bridge.decode);
     spdlog::debug("sentencepiece bridge loaded from {}", path);
     return bridge;

@@ -20,6 +20,7 @@ struct SpmBridge {
   decltype(&bf_spm_id_to_piece) id_to_piece = nullptr;
   decltype(&bf_spm_piece_to_id) piece_to_id = nullptr;
   decltype(&bf_spm_encode) encode = nullptr;
+  decltype(&bf_spm_encode_spans) encode_spans = nullptr;
   decltype(&bf_spm_decode) decode = nullptr;
   std::string path;  // where the library was found
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tokenizer/unicode.h"
 #include "util/error.h"
 #include "util/runtime.h"
 
@@ -24,7 +25,48 @@ void truncate_pair(std::vector<std::int32_t>& a, std::vector<std::int32_t>& b, s
   }
 }
 
+// Counts code points (UTF-8 lead bytes) from the start of text up to a byte
+// offset, resuming where the last offset left off when offsets increase.
+class CodepointCursor {
+ public:
+  explicit CodepointCursor(std::string_view text) : text_(text) {}
+
+  std::size_t at(std::size_t byte_offset) {
+    byte_offset = std::min(byte_offset, text_.size());
+    if (byte_offset < byte_) byte_ = chars_ = 0;
+    for (; byte_ < byte_offset; ++byte_)
+      chars_ += !unicode::is_continuation_byte(static_cast<unsigned char>(text_[byte_]));
+    return chars_;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t byte_ = 0;
+  std::size_t chars_ = 0;
+};
+
 }  // namespace
+
+std::vector<PieceSpan> Tokenizer::encode_with_offsets(std::string_view) const {
+  fail("encode_with_offsets: the " + type() + " tokenizer gives no piece offsets");
+}
+
+std::size_t codepoint_offset(std::string_view text, std::size_t byte_offset) {
+  return CodepointCursor(text).at(byte_offset);
+}
+
+std::vector<CharSpan> codepoint_spans(std::string_view text, const std::vector<PieceSpan>& spans) {
+  CodepointCursor cursor(text);
+  std::vector<CharSpan> out;
+  out.reserve(spans.size());
+  for (const PieceSpan& span : spans) {
+    CharSpan chars;
+    chars.start = cursor.at(span.start);
+    chars.end = cursor.at(span.end);
+    out.push_back(chars);
+  }
+  return out;
+}
 
 PairEncoding Tokenizer::encode_pair(std::string_view a, std::optional<std::string_view> b, int max_len,
                                     bool pad_to_max_length) const {

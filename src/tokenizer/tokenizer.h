@@ -3,6 +3,7 @@
 // prediction use. A tokenizer is chosen by a tokenizer directory holding our
 // small manifest (tokenizer_config.json: type, options, files) next to
 // vocab.txt (WordPiece) or spm.model (SentencePiece).
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,6 +26,21 @@ struct PairEncoding {
   std::vector<std::int32_t> attention_mask;
 };
 
+// One piece of a text and where it came from: [start, end) are byte offsets
+// into the UTF-8 text given to encode_with_offsets.
+struct PieceSpan {
+  std::int32_t id = 0;
+  std::string piece;
+  std::size_t start = 0;
+  std::size_t end = 0;
+};
+
+// A span in code points (Python str indices), what the HTTP API returns.
+struct CharSpan {
+  std::size_t start = 0;
+  std::size_t end = 0;
+};
+
 struct SpecialIds {
   std::int32_t pad = 0;
   std::int32_t unk = 100;
@@ -40,6 +56,12 @@ class Tokenizer {
   virtual std::string type() const = 0;  // "wordpiece" or "sentencepiece"
   virtual Encoding encode(std::string_view text) const = 0;
   virtual std::vector<std::string> encode_pieces(std::string_view text) const = 0;
+  // The ids of encode(text), each with its piece and the span of text it
+  // came from. Spans are in order and never overlap; text the tokenizer drops
+  // (spaces, control characters) lies in no span. Slower than encode: only
+  // for callers that show pieces against the text. The default (for test
+  // tokenizers) throws bf::Error.
+  virtual std::vector<PieceSpan> encode_with_offsets(std::string_view text) const;
   virtual std::string decode(const std::vector<std::int32_t>& ids) const = 0;
   virtual std::int32_t token_to_id(std::string_view token) const = 0;  // -1 when absent
   virtual std::string id_to_token(std::int32_t id) const = 0;
@@ -57,6 +79,13 @@ class Tokenizer {
   // Encodes on `threads` threads (0 = all cores); order is preserved.
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, int threads = 0) const;
 };
+
+// The code points of text before byte_offset (which must lie on a character
+// boundary of valid UTF-8): the Python str index of that byte.
+std::size_t codepoint_offset(std::string_view text, std::size_t byte_offset);
+// Every span's byte offsets as code-point offsets, in one pass over text when
+// the spans are in order (as encode_with_offsets gives them).
+std::vector<CharSpan> codepoint_spans(std::string_view text, const std::vector<PieceSpan>& spans);
 
 // Loads from a tokenizer directory (or a model directory that carries one in
 // a "tokenizer" subdirectory). A directory with only a vocab.txt, or a bare

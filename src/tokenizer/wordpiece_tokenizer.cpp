@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -72,21 +73,91 @@ void WordPieceTokenizer::encode_text(std::string_view text, Encoding& out) const
     wordpiece_word(vocab_, words[i], options_.max_input_chars_per_word, special_ids_.unk, out);
 }
 
-void WordPieceTokenizer::encode_keeping_specials(std::string_view text, Encoding& out) const {
+template <class OnText, class OnSpecial>
+void WordPieceTokenizer::split_specials(std::string_view text, OnText&& on_text, OnSpecial&& on_special) const {
   std::size_t done = 0;
   for (std::size_t at = text.find('['); at != std::string_view::npos; at = text.find('[', at + 1)) {
     for (std::string_view special : kSpecialTokens) {
       const std::int32_t id = vocab_.id(special);
       if (id < 0 || text.compare(at, special.size(), special) != 0) continue;
-      encode_text(text.substr(done, at - done), out);
-      out.ids.push_back(id);
-      out.word_starts.push_back(1);
+      on_text(text.substr(done, at - done), done);
+      on_special(id, at, special.size());
       done = at + special.size();
       at = done - 1;
       break;
     }
   }
-  encode_text(text.substr(done), out);
+  on_text(text.substr(done), done);
+}
+
+void WordPieceTokenizer::encode_keeping_specials(std::string_view text, Encoding& out) const {
+  split_specials(
+      text, [&](std::string_view part, std::size_t) { encode_text(part, out); },
+      [&](std::int32_t id, std::size_t, std::size_t) {
+        out.ids.push_back(id);
+        out.word_starts.push_back(1);
+      });
+}
+
+void WordPieceTokenizer::encode_text_with_offsets(std::string_view text, std::size_t offset,
+                                                  std::vector<PieceSpan>& out) const {
+  WordList words;
+  std::vector<SourceSpan> spans;  // one per byte of words.bytes()
+  basic_.tokenize(text, words, spans);
+  Encoding pieces;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    const std::string_view word = words[w];
+    const auto word_at = static_cast<std::size_t>(word.data() - words[0].data());
+    pieces.ids.clear();
+    pieces.word_starts.clear();
+    wordpiece_word(vocab_, word, options_.max_input_chars_per_word, special_ids_.unk, pieces);
+    // The pieces spell the word (continuations without "##"), unless the
+    // word became [UNK], which spans all of it.
+    std::vector<std::size_t> ends;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < pieces.ids.size() && pieces.ids[i] >= 0; ++i) {
+      std::string_view spelled = vocab_.token(pieces.ids[i]);
+      if (i > 0) spelled.remove_prefix(std::min<std::size_t>(2, spelled.size()));
+      if (word.compare(at, spelled.size(), spelled) != 0) break;
+      at += spelled.size();
+      ends.push_back(at);
+    }
+    const bool whole_word = at != word.size() || ends.size() != pieces.ids.size();
+    for (std::size_t i = 0; i < pieces.ids.size(); ++i) {
+      const std::size_t begin = whole_word || i == 0 ? 0 : ends[i - 1];
+      const std::size_t end = whole_word ? word.size() : ends[i];
+      PieceSpan span;
+      span.id = pieces.ids[i];
+      if (span.id >= 0) span.piece = vocab_.token(span.id);
+      span.start = spans[word_at + begin].start;
+      span.end = spans[word_at + begin].end;
+      for (std::size_t b = word_at + begin; b < word_at + end; ++b) {
+        span.start = std::min(span.start, spans[b].start);
+        span.end = std::max(span.end, spans[b].end);
+      }
+      span.start += offset;
+      span.end += offset;
+      // A character normalized into several pieces (a Hangul syllable into
+      // its jamo) belongs to the first; the others start where it ends.
+      if (!out.empty()) span.start = std::max(span.start, out.back().end);
+      span.end = std::max(span.end, span.start);
+      out.push_back(std::move(span));
+    }
+  }
+}
+
+std::vector<PieceSpan> WordPieceTokenizer::encode_with_offsets(std::string_view text) const {
+  std::vector<PieceSpan> out;
+  if (!options_.never_split_special) {
+    encode_text_with_offsets(text, 0, out);
+    return out;
+  }
+  split_specials(
+      text, [&](std::string_view part, std::size_t at) { encode_text_with_offsets(part, at, out); },
+      [&](std::int32_t id, std::size_t at, std::size_t length) {
+        out.push_back(PieceSpan{id, vocab_.token(id), at, at + length});
+      });
+  return out;
 }
 
 Encoding WordPieceTokenizer::encode(std::string_view text) const {

@@ -31,6 +31,7 @@ class WordPieceTokenizer final : public Tokenizer {
   std::string type() const override { return "wordpiece"; }
   Encoding encode(std::string_view text) const override;
   std::vector<std::string> encode_pieces(std::string_view text) const override;
+  std::vector<PieceSpan> encode_with_offsets(std::string_view text) const override;
   std::string decode(const std::vector<std::int32_t>& ids) const override;
   std::int32_t token_to_id(std::string_view token) const override { return vocab_.id(token); }
   std::string id_to_token(std::int32_t id) const override;
@@ -46,6 +47,12 @@ class WordPieceTokenizer final : public Tokenizer {
  private:
   void encode_text(std::string_view text, Encoding& out) const;
   void encode_keeping_specials(std::string_view text, Encoding& out) const;
+  // The pieces of text, whose first byte is at `offset` of the caller's text.
+  void encode_text_with_offsets(std::string_view text, std::size_t offset, std::vector<PieceSpan>& out) const;
+  // Calls on_text(text, offset) for the text between literal special tokens
+  // and on_special(id, offset, length) for each of them.
+  template <class OnText, class OnSpecial>
+  void split_specials(std::string_view text, OnText&& on_text, OnSpecial&& on_special) const;
 
   WordPieceVocab vocab_;
   WordPieceOptions options_;

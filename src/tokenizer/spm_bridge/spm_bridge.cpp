@@ -119,6 +119,26 @@ long bf_spm_encode(const bf_spm_model* model, const char* text, size_t length, i
       -1L);
 }
 
+long bf_spm_encode_spans(const bf_spm_model* model, const char* text, size_t length, int32_t* ids, size_t* begins,
+                         size_t* ends, size_t capacity) {
+  return guarded(
+      [&]() -> long {
+        // The same Encode the ids come from, seen through its proto.
+        const auto encoded = model->processor.EncodeAsImmutableProto(absl::string_view(text, length));
+        const size_t count = encoded.pieces_size();
+        if (count <= capacity) {
+          for (size_t i = 0; i < count; ++i) {
+            const auto piece = encoded.pieces(static_cast<int>(i));
+            ids[i] = static_cast<int32_t>(piece.id());
+            begins[i] = piece.begin();
+            ends[i] = piece.end();
+          }
+        }
+        return static_cast<long>(count);
+      },
+      -1L);
+}
+
 long bf_spm_decode(const bf_spm_model* model, const int32_t* ids, size_t count, char* buf, size_t capacity) {
   return guarded(
       [&]() -> long {

@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define BF_SPM_ABI_VERSION 1
+#define BF_SPM_ABI_VERSION 2
 
 typedef struct bf_spm_model bf_spm_model;
 
@@ -41,6 +41,10 @@ int bf_spm_id_to_piece(const bf_spm_model* model, int id, char* buf, int capacit
 int bf_spm_piece_to_id(const bf_spm_model* model, const char* piece, size_t length);
 // Writes the ids of text; returns how many there are, -1 on failure.
 long bf_spm_encode(const bf_spm_model* model, const char* text, size_t length, int32_t* ids, size_t capacity);
+// As bf_spm_encode, and each piece's [begin, end) byte offsets into text
+// (sentencepiece's SentencePieceText spans) into begins and ends.
+long bf_spm_encode_spans(const bf_spm_model* model, const char* text, size_t length, int32_t* ids, size_t* begins,
+                         size_t* ends, size_t capacity);
 // Writes the decoded text (no terminator); returns its length, -1 on failure.
 long bf_spm_decode(const bf_spm_model* model, const int32_t* ids, size_t count, char* buf, size_t capacity);
 
