@@ -47,6 +47,11 @@ struct InputFlags {
   std::string precision = "fp32";
 };
 
+void add_precision_flag(CLI::App* cmd, InputFlags& f) {
+  cmd->add_option("--precision", f.precision, "fp32 | bf16 (autocast) | int8 (dynamic, the encoder's linears; CPU)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+}
+
 void add_input_flags(CLI::App* cmd, InputFlags& f) {
   cmd->add_option("--model", f.model, "A fine-tuned model directory (e.g. RUN/best_model)")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--format", f.settings.format,
@@ -57,15 +62,14 @@ void add_input_flags(CLI::App* cmd, InputFlags& f) {
   cmd->add_option("--max-seq-length", f.settings.max_seq_length, "Truncation length (default: as trained)");
   cmd->add_option("--batch-size", f.settings.batch_size, "Sequences per batch")->check(CLI::PositiveNumber);
   cmd->add_flag("--skip-bad-rows", f.settings.skip_bad_rows, "Skip malformed rows (counted) instead of stopping");
-  cmd->add_option("--precision", f.precision, "fp32 | bf16 (autocast) | int8 (dynamic, the encoder's linears; CPU)");
+  add_precision_flag(cmd, f);
   add_common_options(*cmd, f.common);
 }
 
-// A model directory opened as its head, in the precision asked for.
-infer::Model open_model(const InputFlags& f) {
-  auto model = ft::open_model(f.model, torch::kCPU);
-  model.set_precision(infer::parse_precision(f.precision));
-  return model;
+// The flags' values that need parsing, once the command runs.
+void apply_input_flags(InputFlags& f) {
+  apply_common_options(f.common);
+  f.settings.precision = infer::parse_precision(f.precision);
 }
 
 }  // namespace
@@ -94,9 +98,8 @@ void add_finetune_commands(CLI::App& app) {
   evaluate->add_option("--label-column", ev->settings.label_column, "Label column (default: as trained)");
   evaluate->add_option("--output", *ev_out, "Also write the metrics as JSON here");
   evaluate->callback([ev, ev_data, ev_out] {
-    apply_common_options(ev->common);
-    auto model = open_model(*ev);
-    const auto result = ft::task_entry(model.architecture(), ev->model).evaluate(model, *ev_data, ev->settings);
+    apply_input_flags(*ev);
+    const auto result = ft::evaluate_model_dir(ev->model, *ev_data, ev->settings, torch::kCPU);
     print_metrics(*ev_data + " (" + std::to_string(result.report.value("examples", std::int64_t{0})) + " examples):",
                   result.report, result.table);
     if (!ev_out->empty()) bf::write_file_atomic(*ev_out, result.report.dump(2) + "\n");
@@ -114,9 +117,8 @@ void add_finetune_commands(CLI::App& app) {
                       "Output file like the input (CoNLL: a predicted-tag column; QA: {id: answer}, with "
                       "nbest_predictions.json beside it); default - (stdout)");
   predict->callback([pr, pr_in, pr_out] {
-    apply_common_options(pr->common);
-    auto model = open_model(*pr);
-    const auto summary = ft::task_entry(model.architecture(), pr->model).predict(model, *pr_in, *pr_out, pr->settings);
+    apply_input_flags(*pr);
+    const auto summary = ft::predict_model_dir(pr->model, *pr_in, *pr_out, pr->settings, torch::kCPU);
     spdlog::info("predict: {} rows{}", summary.rows,
                  summary.skipped ? fmt::format(", {} bad rows skipped", summary.skipped) : std::string());
   });
@@ -142,9 +144,10 @@ void add_finetune_commands(CLI::App& app) {
   embed->add_flag("--normalize", em_opts->normalize, "Divide each vector by its L2 norm");
   embed->add_option("--output-format", em_opts->output_format, "auto, safetensors or jsonl")
       ->check(CLI::IsMember({"auto", "safetensors", "jsonl"}));
+  add_precision_flag(embed, *em);
   add_common_options(*embed, em->common);
   embed->callback([em, em_in, em_out, em_opts] {
-    apply_common_options(em->common);
+    apply_input_flags(*em);
     const auto summary = ft::embed_file(em->model, *em_in, *em_out, em->settings, *em_opts, torch::kCPU);
     std::string shape;
     for (auto d : summary.shape) shape += (shape.empty() ? "" : " x ") + std::to_string(d);

@@ -31,6 +31,7 @@ EmbedSummary embed_file(const std::string& model_dir, const std::string& input, 
   how.normalize = options.normalize;
   how.batch_size = settings.batch_size;
   auto model = infer::Model::open_encoder(model_dir, device);
+  model.set_precision(settings.precision);
   const auto layer_index = infer::embed_layer(model, how);
 
   auto read = classify::read_options_for(model, settings, input);

@@ -72,6 +72,7 @@ infer::Model open_model(const std::string& model_dir, torch::Device device) {
 ModelEvaluation evaluate_model_dir(const std::string& model_dir, const std::string& data, const InputSettings& settings,
                                    torch::Device device) {
   auto model = open_model(model_dir, device);
+  model.set_precision(settings.precision);
   return task_entry(model.architecture(), model_dir).evaluate(model, data, settings);
 }
 
@@ -82,6 +83,7 @@ infer::Job<nlohmann::json> model_request(infer::Model& model, const nlohmann::js
 PredictSummary predict_model_dir(const std::string& model_dir, const std::string& input, const std::string& output,
                                  const InputSettings& settings, torch::Device device) {
   auto model = open_model(model_dir, device);
+  model.set_precision(settings.precision);
   return task_entry(model.architecture(), model_dir).predict(model, input, output, settings);
 }
 

@@ -37,6 +37,7 @@ struct InputSettings {
   std::int64_t max_seq_length = 0;  // classification: 0: as trained (default 128)
   std::int64_t batch_size = 64;
   bool skip_bad_rows = false;
+  infer::Precision precision = infer::Precision::Fp32;  // the forward's arithmetic (Model::set_precision)
 };
 
 struct ModelEvaluation {
