@@ -49,19 +49,25 @@ Reply embed(Service& service, const json& body) {
   return submit(service, std::move(job));
 }
 
-// A text's pieces as TEI's /tokenize lists them; no model needed.
+// A text's pieces as TEI's /tokenize lists them: the piece as the vocabulary
+// spells it, and start/stop in code points (Python str indices) of the text,
+// so text[start:stop] is what it came from; special tokens have none.
 json tokens_of(const tok::Tokenizer& tokenizer, const std::string& text, bool add_special_tokens) {
   const auto special = tokenizer.special_ids();
-  auto ids = tokenizer.encode(text).ids;
-  if (add_special_tokens) {
-    ids.insert(ids.begin(), special.cls);
-    ids.push_back(special.sep);
-  }
+  auto special_token = [&](std::int32_t id) {
+    return json{{"id", id}, {"text", tokenizer.id_to_token(id)}, {"special", true}, {"start", nullptr}, {"stop", nullptr}};
+  };
+  const auto pieces = tokenizer.encode_with_offsets(text);
+  const auto spans = tok::codepoint_spans(text, pieces);
   json out = json::array();
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const bool is_special = add_special_tokens && (i == 0 || i + 1 == ids.size());
-    out.push_back({{"id", ids[i]}, {"text", tokenizer.id_to_token(ids[i])}, {"special", is_special}});
-  }
+  if (add_special_tokens) out.push_back(special_token(special.cls));
+  for (std::size_t i = 0; i < pieces.size(); ++i)
+    out.push_back({{"id", pieces[i].id},
+                   {"text", pieces[i].piece},
+                   {"special", false},
+                   {"start", spans[i].start},
+                   {"stop", spans[i].end}});
+  if (add_special_tokens) out.push_back(special_token(special.sep));
   return out;
 }
 
@@ -151,22 +157,22 @@ void get(httplib::Server& server, Service& service, const std::string& route,
 
 // httplib answers unrouted requests and its own limits (413, 400) with an
 // empty body: give them TEI's, and 405 to a known path with the wrong method.
+// (httplib calls this for every status >= 400; a route's own answer has a body.)
 void add_error_handler(httplib::Server& server, Service& service) {
   server.set_error_handler([&service](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404 && (kPostRoutes.count(req.path) || kGetRoutes.count(req.path))) {
+    if (!res.body.empty()) return;
+    const bool known = kPostRoutes.count(req.path) > 0 || kGetRoutes.count(req.path) > 0;
+    if (res.status == 404 && known) {
       res.status = 405;
       res.set_header("Allow", kPostRoutes.count(req.path) ? "POST" : "GET");
     }
-    const std::string type = res.status == 404 || res.status == 405 || res.status == 413 || res.status == 400
-                                 ? "Validation"
-                                 : "Backend";
     std::string message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
     if (res.status == 413)
       message = "the body is over the limit of " + std::to_string(service.config.max_request_bytes) + " bytes";
     if (res.status == 404) message = "no route " + req.path;
     if (res.status == 405) message = req.method + " is not allowed on " + req.path;
-    if (res.body.empty()) write(res, error_reply(res.status, message, type));
-    service.metrics.count_request("other", res.status, 0.0);
+    write(res, error_reply(res.status, message, res.status >= 500 ? "Backend" : "Validation"));
+    service.metrics.count_request(known ? req.path : "other", res.status, 0.0);
   });
 }
 

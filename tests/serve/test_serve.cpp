@@ -105,15 +105,32 @@ TEST_CASE("serve answers /health, /info, /tokenize, /embed and /metrics in their
   CHECK(!info.body["version"].get<std::string>().empty());
   CHECK(info.body["auth"] == false);
 
-  auto tokens = post(port, "/tokenize", R"({"inputs": "hello world"})");
+  const std::string text = "Héllo, wörld of tokenizers";
+  auto tokens = post(port, "/tokenize", json{{"inputs", text}}.dump());
   REQUIRE(tokens.status == 200);
   REQUIRE(tokens.body.size() == 1);
   const auto& pieces = tokens.body[0];
   REQUIRE(pieces.size() >= 3);
   CHECK(pieces.front()["text"] == "[CLS]");
   CHECK(pieces.front()["special"] == true);
+  CHECK(pieces.front()["start"].is_null());
   CHECK(pieces.back()["text"] == "[SEP]");
   CHECK(pieces[1]["special"] == false);
+  // start/stop are code points: "wörld" starts at 7 although its byte offset is 8.
+  const std::u32string chars = U"Héllo, wörld of tokenizers";
+  std::size_t previous_stop = 0;
+  for (std::size_t i = 1; i + 1 < pieces.size(); ++i) {
+    const auto start = pieces[i]["start"].get<std::size_t>(), stop = pieces[i]["stop"].get<std::size_t>();
+    CHECK(start >= previous_stop);
+    CHECK(stop > start);
+    CHECK(stop <= chars.size());
+    previous_stop = stop;
+  }
+  bool w_at_7 = false;
+  for (const auto& p : pieces)
+    if (!p["special"].get<bool>() && p["start"] == 7) w_at_7 = true;
+  CHECK(w_at_7);
+  CHECK(post(port, "/tokenize", R"({"inputs": ["a", "b c"], "add_special_tokens": false})").body[1].size() == 2);
 
   auto embed = post(port, "/embed", R"({"inputs": ["a short one", "and a somewhat longer second input"]})");
   REQUIRE(embed.status == 200);
@@ -131,7 +148,7 @@ TEST_CASE("serve answers /health, /info, /tokenize, /embed and /metrics in their
   const auto metrics = get(port, "/metrics").text;
   INFO(metrics);
   CHECK(metric(metrics, R"(bertforge_requests_total{route="/embed",status="200"})") == 2);
-  CHECK(metric(metrics, R"(bertforge_requests_total{route="/tokenize",status="200"})") == 1);
+  CHECK(metric(metrics, R"(bertforge_requests_total{route="/tokenize",status="200"})") == 2);
   CHECK(metric(metrics, "bertforge_queue_depth") == 0);
   CHECK(metric(metrics, "bertforge_batch_size_count") >= 2);
   CHECK(metric(metrics, "bertforge_tokens_total") > 0);

@@ -168,4 +168,11 @@ TEST_CASE("serve answers hostile requests with their documented status and keeps
     checked += 4;
   }
   CHECK(checked >= 30);
+  // Each refusal counted once, under its route ("other" for unknown ones).
+  httplib::Client m("127.0.0.1", port);
+  const auto metrics = m.Get("/metrics");
+  REQUIRE(metrics);
+  INFO(metrics->body);
+  CHECK(metrics->body.find("bertforge_requests_total{route=\"/embed\",status=\"422\"} 15\n") != std::string::npos);
+  CHECK(metrics->body.find("bertforge_requests_total{route=\"other\",status=\"404\"} 2\n") != std::string::npos);
 }
