@@ -28,7 +28,7 @@ PACKAGES=(
   libutf8proc-dev libxxhash-dev zlib1g-dev
   libicu-dev              # ICU's Chinese word break iterator (data.word_segmentation: icu)
   libgloo-dev             # headers of c10d's ProcessGroupGloo
-  libcpp-httplib-dev      # bertforge serve's HTTP/1.1 server (header-only)
+  libcpp-httplib-dev      # bertforge serve's HTTP/1.1 server (a compiled library, found by pkg-config)
   wrk hey                 # scripts/load_test.sh drives a running server with them
   libgoogle-perftools-dev # tcmalloc (minimal), linked as malloc: see docs/performance.md
   catch2
