@@ -24,7 +24,7 @@ bool BatchQueue::push(JobPtr job) {
 
 bool BatchQueue::due(Clock::time_point now) const {
   if (jobs_.empty()) return false;
-  if (closed_ || now >= jobs_.front()->arrived + policy_.max_wait) return true;
+  if (closed_ || incoming_ == 0 || now >= jobs_.front()->arrived + policy_.max_wait) return true;
   std::int64_t sequences = 0, longest = 0;
   for (const auto& j : jobs_) {
     sequences += j->sequences();
@@ -58,6 +58,21 @@ std::vector<JobPtr> BatchQueue::take() {
     jobs_.pop_front();
   }
   return out;
+}
+
+BatchQueue::Incoming::Incoming(BatchQueue& queue) : queue_(&queue) {
+  std::lock_guard<std::mutex> lock(queue.mutex_);
+  ++queue.incoming_;
+}
+
+void BatchQueue::Incoming::done() {
+  if (queue_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(queue_->mutex_);
+    --queue_->incoming_;
+  }
+  queue_->changed_.notify_one();  // a partial batch waiting for this request may be due now
+  queue_ = nullptr;
 }
 
 void BatchQueue::close() {

@@ -2,8 +2,10 @@
 // Requests waiting for the model. Bounded: a full queue refuses at once (the
 // client gets 429) instead of growing until memory runs out. A batch is due
 // when the queued sequences fill a forward (max_batch_size sequences or
-// max_batch_tokens padded tokens) or the oldest request has waited max_wait;
-// the worker then takes the jobs of one forward from the front.
+// max_batch_tokens padded tokens), when the oldest request has waited
+// max_wait, or when no other request is being read (nothing could join it,
+// so a lone client pays no wait); the worker then takes the jobs of one
+// forward from the front.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -56,6 +58,21 @@ class BatchQueue {
   bool closed() const;
   std::size_t depth() const;
 
+  // A request an HTTP thread is reading into a job: while one is, a partial
+  // batch waits (up to max_wait) for it. Ends at push, or when the request
+  // fails before it.
+  class Incoming {
+   public:
+    explicit Incoming(BatchQueue& queue);
+    ~Incoming() { done(); }
+    Incoming(const Incoming&) = delete;
+    Incoming& operator=(const Incoming&) = delete;
+    void done();
+
+   private:
+    BatchQueue* queue_;
+  };
+
  private:
   bool due(Clock::time_point now) const;  // under mutex_
 
@@ -64,6 +81,7 @@ class BatchQueue {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<JobPtr> jobs_;
+  std::int64_t incoming_ = 0;  // requests being read into jobs (Incoming)
   bool closed_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <numeric>
 #include <string>
 
@@ -10,6 +11,13 @@ namespace {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::chrono::milliseconds forward_delay_hook() {
+  const char* text = std::getenv("BERTFORGE_FAULT_FORWARD_DELAY_MS");
+  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(0);
+  spdlog::warn("testing hook BERTFORGE_FAULT_FORWARD_DELAY_MS={} is set: every forward is delayed", text);
+  return std::chrono::milliseconds(std::strtoll(text, nullptr, 10));
 }
 
 }  // namespace
@@ -31,7 +39,12 @@ infer::BatchIndex plan_forwards(const std::vector<std::int64_t>& lengths, const 
 }
 
 BatchWorker::BatchWorker(infer::Model& model, BatchQueue& queue, Metrics& metrics, WorkerLimits limits)
-    : model_(model), queue_(queue), metrics_(metrics), limits_(limits), thread_([this] { loop(); }) {}
+    : model_(model),
+      queue_(queue),
+      metrics_(metrics),
+      limits_(limits),
+      forward_delay_(forward_delay_hook()),
+      thread_([this] { loop(); }) {}
 
 BatchWorker::~BatchWorker() {
   queue_.close();
@@ -98,6 +111,7 @@ void BatchWorker::run_forward(infer::Pass pass, const std::vector<infer::Sequenc
                               const std::vector<Slot>& slots, const std::vector<std::int64_t>& forward,
                               std::vector<std::vector<infer::SequenceOutputs>>& outputs,
                               std::vector<std::string>& failure) {
+  if (forward_delay_.count() > 0) std::this_thread::sleep_for(forward_delay_);
   const auto start = Clock::now();
   std::int64_t tokens = 0;
   try {

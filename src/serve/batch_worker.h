@@ -5,6 +5,7 @@
 // its sequences' outputs. A forward that throws fails only the jobs with a
 // sequence in it (500); jobs past their deadline are answered 503 and never
 // run; the thread keeps serving either way.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -49,6 +50,9 @@ class BatchWorker {
   BatchQueue& queue_;
   Metrics& metrics_;
   WorkerLimits limits_;
+  // Testing hook BERTFORGE_FAULT_FORWARD_DELAY_MS: every forward sleeps this
+  // long first, so tests can hold requests in the queue (429, 503, SIGTERM).
+  std::chrono::milliseconds forward_delay_;
   std::thread thread_;
 };
 

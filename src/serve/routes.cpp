@@ -36,17 +36,19 @@ Reply predict(Service& service, const json& body) {
     return error_reply(400, "this model is a bare encoder (no task head): /predict needs a fine-tuned model; "
                             "use /embed",
                        "Validation");
-  return submit(service, service.predict(service.model, body));
+  BatchQueue::Incoming incoming(service.queue);
+  return submit(service, service.predict(service.model, body), incoming);
 }
 
 Reply embed(Service& service, const json& body) {
+  BatchQueue::Incoming incoming(service.queue);
   infer::EmbedRequest request;
   request.texts = texts_of(body, service.config.max_inputs);
   request.normalize = ft::bool_option(body, "normalize", true);
   request.truncate = ft::bool_option(body, "truncate", false);
   request.pooling = infer::parse_pooling(ft::string_option(body, "pooling", "cls", {"cls", "mean", "pooler"}));
   auto job = ft::json_job(infer::embed_job(service.model, request), [](auto vectors) { return json(vectors); });
-  return submit(service, std::move(job));
+  return submit(service, std::move(job), incoming);
 }
 
 // A text's pieces as TEI's /tokenize lists them: the piece as the vocabulary

@@ -18,7 +18,7 @@ const std::map<std::string, std::string>& help_texts() {
       {"http_threads", "Connections served at once (parse, validate, tokenize)"},
       {"max_batch_size", "Sequences per forward"},
       {"max_batch_tokens", "Padded tokens per forward (sequences x longest)"},
-      {"max_wait_ms", "How long the oldest request waits for batch-mates before a partial batch runs"},
+      {"max_wait_ms", "How long a partial batch waits for requests still being read before it runs"},
       {"max_queued", "Requests waiting for the model; one more is answered 429 at once"},
       {"max_request_bytes", "Largest request body; larger is answered 413"},
       {"max_inputs", "Inputs per request; more are answered 413"},

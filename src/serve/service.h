@@ -31,7 +31,8 @@ struct Service {
 };
 
 // Queues `job` and waits for its answer: 429 when the queue is full, 503 when
-// it is not answered by its deadline or the server is stopping.
-Reply submit(Service& service, infer::Job<nlohmann::json> job);
+// it is not answered by its deadline or the server is stopping. `incoming`
+// (announced before the request was read) ends once the job is queued.
+Reply submit(Service& service, infer::Job<nlohmann::json> job, BatchQueue::Incoming& incoming);
 
 }  // namespace bf::serve

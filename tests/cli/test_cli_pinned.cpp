@@ -5,12 +5,11 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../support/cli_runner.h"
+#include "../support/reference_model_dirs.h"
 #include "../support/shared_data.h"
 #include "io/safetensors.h"
 #include "util/fs.h"
@@ -65,61 +64,7 @@ const std::map<std::string, std::string> kPinned = {
     {"tag_pred.jsonl", "29c55b2edc687eb7"},
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// 1,000 tokens, the reference models' vocab_size: the specials, every
-// printable ASCII character alone and (letters and digits) as a suffix, then
-// BERT's words in its (frequency) order.
-std::string vocab_text() {
-  const auto all = lines_of(test::shared_path("data/bert_vocab/bert-base-uncased-vocab.txt"));
-  std::vector<std::string> out{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  std::set<std::string> seen(out.begin(), out.end());
-  auto add = [&](const std::string& t) {
-    if (out.size() < 1000 && seen.insert(t).second) out.push_back(t);
-  };
-  for (const auto& t : all)
-    if (t.size() == 1 && t[0] > 32 && t[0] < 127) add(t);
-  for (const auto& t : all)
-    if (t.size() == 3 && t.rfind("##", 0) == 0 && std::isalnum(static_cast<unsigned char>(t[2]))) add(t);
-  for (std::size_t i = 1996; i < all.size() && out.size() < 1000; ++i) add(all[i]);
-  std::string text;
-  for (const auto& t : out) text += t + "\n";
-  return text;
-}
-
-// A model directory: a reference model's weights (or `weights` instead), its
-// config.json with `patch` merged in, and the vocabulary.
-std::string model_dir(const std::string& root, const std::string& name, const std::string& reference,
-                      const nlohmann::json& patch,
-                      const std::vector<std::pair<std::string, torch::Tensor>>& weights = {}) {
-  const auto dir = root + "/" + name;
-  fs::create_directories(dir);
-  const auto ref = test::shared_path("reference/" + reference);
-  if (weights.empty()) {
-    fs::copy_file(ref + "/model.safetensors", dir + "/model.safetensors");
-  } else {
-    io::save_safetensors(dir + "/model.safetensors", weights);
-  }
-  auto config = nlohmann::json::parse(slurp(ref + "/config.json"));
-  config.merge_patch(patch);
-  write(dir + "/config.json", config.dump(1) + "\n");
-  write(dir + "/vocab.txt", vocab_text());
-  return dir;
-}
 
 // tiny-cls with its classifier cut to the first class: a regression head.
 std::vector<std::pair<std::string, torch::Tensor>> regression_weights() {
@@ -144,7 +89,7 @@ std::string csv_field(const std::string& s) {
 
 Inputs write_inputs(const std::string& dir) {
   Inputs in;
-  const auto sst = lines_of(test::shared_path("data/sst2/dev.tsv"));
+  const auto sst = test::file_lines(test::shared_path("data/sst2/dev.tsv"));
   std::vector<std::pair<std::string, std::string>> rows;  // sentence, label name
   for (std::size_t i = 1; i <= 40; ++i) {
     const auto tab = sst[i].find('\t');
@@ -179,7 +124,7 @@ Inputs write_inputs(const std::string& dir) {
   write(in.multi_jsonl, multi);
   write(in.regression_tsv, regression);
 
-  const auto mrpc = lines_of(test::shared_path("data/mrpc/dev.tsv"));
+  const auto mrpc = test::file_lines(test::shared_path("data/mrpc/dev.tsv"));
   std::string pairs;
   for (std::size_t i = 0; i <= 16; ++i) pairs += mrpc[i] + "\n";
   in.mrpc_tsv = dir + "/mrpc.tsv";
@@ -189,7 +134,7 @@ Inputs write_inputs(const std::string& dir) {
   std::string conll, tokens_jsonl, cluener;
   std::vector<std::string> words, tags;
   int sentences = 0;
-  for (const auto& line : lines_of(test::shared_path("data/wnut17/dev.conll"))) {
+  for (const auto& line : test::file_lines(test::shared_path("data/wnut17/dev.conll"))) {
     if (sentences == 30) break;
     conll += line + "\n";
     if (!line.empty()) {
@@ -217,7 +162,7 @@ Inputs write_inputs(const std::string& dir) {
   write(in.cluener_jsonl, cluener);
 
   // The first 16 questions of SQuAD v1.1 dev.
-  const auto squad = nlohmann::json::parse(slurp(test::shared_path("data/squad_v1.1/dev-v1.1.json")));
+  const auto squad = nlohmann::json::parse(test::slurp_file(test::shared_path("data/squad_v1.1/dev-v1.1.json")));
   nlohmann::json data = nlohmann::json::array();
   int taken = 0;
   for (const auto& article : squad["data"]) {
@@ -244,7 +189,7 @@ Inputs write_inputs(const std::string& dir) {
 // header length and the spaces that pad its header change with the
 // directory's length: its header counts without them.
 std::string output_hash(const std::string& path, const std::string& root) {
-  auto bytes = slurp(path);
+  auto bytes = test::slurp_file(path);
   if (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0) {
     std::uint64_t length = 0;
     for (int i = 7; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
@@ -262,37 +207,19 @@ std::string output_hash(const std::string& path, const std::string& root) {
 TEST_CASE("evaluate, predict and embed give the pinned bytes for every head", "[cli][pinned]") {
   const auto root = test::temp_dir("cli-pinned");
   const auto in = write_inputs(root);
-  const nlohmann::json cls_data = {
-      {"bertforge_data", {{"text_column", "sentence"}, {"label_column", "label"}, {"max_seq_length", 48}}}};
-  const auto cls = model_dir(root, "cls", "tiny-cls", cls_data);
-  auto multi_patch = cls_data;
+  const auto cls = test::reference_classifier(root);
+  auto multi_patch = test::reference_cls_data();
   multi_patch["problem_type"] = "multi_label_classification";
-  const auto multi = model_dir(root, "multi", "tiny-cls", multi_patch);
+  const auto multi = test::reference_model_dir(root, "multi", "tiny-cls", multi_patch);
   nlohmann::json regression_patch = {{"problem_type", "regression"},
                                      {"num_labels", 1},
                                      {"id2label", nullptr},
                                      {"label2id", nullptr},
                                      {"bertforge_data", {{"text_column", "sentence"}, {"label_column", "score"}}}};
-  const auto regression = model_dir(root, "regression", "tiny-cls", regression_patch, regression_weights());
-  const auto tagger = model_dir(root, "tagger", "tiny-tokcls",
-                                {{"bertforge_data",
-                                  {{"task", "token_classification"},
-                                   {"format", "auto"},
-                                   {"tag_scheme", "iob2"},
-                                   {"max_seq_length", 24},
-                                   {"window_stride", 8},
-                                   {"label_all_pieces", false}}}});
-  const auto reader = model_dir(root, "reader", "tiny-qa",
-                                {{"bertforge_data",
-                                  {{"task", "question_answering"},
-                                   {"max_seq_length", 64},
-                                   {"doc_stride", 24},
-                                   {"max_query_length", 16},
-                                   {"n_best_size", 20},
-                                   {"max_answer_length", 30},
-                                   {"version_2_with_negative", false},
-                                   {"null_score_diff_threshold", 0.0},
-                                   {"qa_metric", "squad"}}}});
+  const auto regression =
+      test::reference_model_dir(root, "regression", "tiny-cls", regression_patch, regression_weights());
+  const auto tagger = test::reference_tagger(root);
+  const auto reader = test::reference_reader(root);
 
   // name -> command; each writes ROOT/out/<name>.
   const auto out = root + "/out/";

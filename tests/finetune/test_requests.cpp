@@ -29,26 +29,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const nlohmann::json kClsData = {
-    {"bertforge_data", {{"text_column", "sentence"}, {"label_column", "label"}, {"max_seq_length", 48}}}};
-const nlohmann::json kTagData = {{"bertforge_data",
-                                  {{"task", "token_classification"},
-                                   {"format", "auto"},
-                                   {"tag_scheme", "iob2"},
-                                   {"max_seq_length", 24},
-                                   {"window_stride", 8},
-                                   {"label_all_pieces", false}}}};
-const nlohmann::json kQaData = {{"bertforge_data",
-                                 {{"task", "question_answering"},
-                                  {"max_seq_length", 64},
-                                  {"doc_stride", 24},
-                                  {"max_query_length", 16},
-                                  {"n_best_size", 20},
-                                  {"max_answer_length", 30},
-                                  {"version_2_with_negative", false},
-                                  {"null_score_diff_threshold", 0.0},
-                                  {"qa_metric", "squad"}}}};
-
 // Python's text[start:end] on UTF-8 text.
 std::string code_point_slice(const std::string& text, std::int64_t start, std::int64_t end) {
   const auto begin = ft::qa::byte_offset_of_char(text, start), stop = ft::qa::byte_offset_of_char(text, end);
@@ -138,7 +118,7 @@ TEST_CASE("split_words: BERT's words as spans of the original text", "[requests]
 
 TEST_CASE("classification requests answer as predict writes, for texts and pairs", "[requests]") {
   const auto root = test::temp_dir("requests-cls");
-  const auto dir = test::reference_model_dir(root, "cls", "tiny-cls", kClsData);
+  const auto dir = test::reference_classifier(root);
   auto model = ft::open_model(dir);
 
   SECTION("SST-2 texts") {
@@ -191,7 +171,7 @@ TEST_CASE("classification requests answer as predict writes, for texts and pairs
   }
 
   SECTION("multi-label: sigmoids; raw_scores: the logits, still sorted") {
-    auto patch = kClsData;
+    auto patch = test::reference_cls_data();
     patch["problem_type"] = "multi_label_classification";
     const auto multi_dir = test::reference_model_dir(root, "multi", "tiny-cls", patch);
     auto multi = ft::open_model(multi_dir);
@@ -219,7 +199,7 @@ TEST_CASE("classification requests answer as predict writes, for texts and pairs
 
 TEST_CASE("classification: one input alone or among others of other lengths gives the same answer", "[requests]") {
   const auto root = test::temp_dir("requests-cls-batch");
-  auto model = ft::open_model(test::reference_model_dir(root, "cls", "tiny-cls", kClsData));
+  auto model = ft::open_model(test::reference_classifier(root));
   const std::string text = "a gorgeous , witty , seductive movie .";
   auto alone = ft::model_request(model, {{"inputs", text}});
   const auto one = infer::run_job(model, alone);
@@ -236,7 +216,7 @@ TEST_CASE("classification: one input alone or among others of other lengths give
 
 TEST_CASE("classification requests name the field a client got wrong", "[requests]") {
   const auto root = test::temp_dir("requests-cls-errors");
-  auto model = ft::open_model(test::reference_model_dir(root, "cls", "tiny-cls", kClsData));
+  auto model = ft::open_model(test::reference_classifier(root));
   using Kind = infer::RequestError::Kind;
   check_rejected(model, nlohmann::json::array(), "");
   check_rejected(model, {{"text", "x"}}, "inputs");
@@ -260,7 +240,7 @@ TEST_CASE("classification requests name the field a client got wrong", "[request
 
 TEST_CASE("token classification requests tag raw text as predict tags its words", "[requests]") {
   const auto root = test::temp_dir("requests-tag");
-  const auto dir = test::reference_model_dir(root, "tagger", "tiny-tokcls", kTagData);
+  const auto dir = test::reference_tagger(root);
   auto model = ft::open_model(dir);
   // Raw sentences: WNUT-17 dev's tokens joined by spaces, and a few of our own.
   std::vector<std::string> texts = {"Café in Zürich, 東京 and New-York!!", "emoji 😀 here... (yes)", "x"};
@@ -378,7 +358,7 @@ TEST_CASE("entities are grouped as the HF pipeline groups them, over the model's
 
 TEST_CASE("token classification requests name the field a client got wrong", "[requests]") {
   const auto root = test::temp_dir("requests-tag-errors");
-  auto model = ft::open_model(test::reference_model_dir(root, "tagger", "tiny-tokcls", kTagData));
+  auto model = ft::open_model(test::reference_tagger(root));
   check_rejected(model, {{"inputs", {"ok", {{"text", "x"}}}}}, "inputs[1]");
   check_rejected(model, {{"inputs", {"ok", {"a", "b"}}}}, "inputs[1]");
   check_rejected(model, {{"inputs", "ok"}, {"aggregation", "max"}}, "aggregation");
@@ -387,7 +367,7 @@ TEST_CASE("token classification requests name the field a client got wrong", "[r
 
 TEST_CASE("QA requests answer as predict does, with the answer's place in the context", "[requests]") {
   const auto root = test::temp_dir("requests-qa");
-  const auto dir = test::reference_model_dir(root, "reader", "tiny-qa", kQaData);
+  const auto dir = test::reference_reader(root);
   auto model = ft::open_model(dir);
   // The first 24 questions of SQuAD v1.1 dev.
   const auto squad = nlohmann::json::parse(test::slurp_file(test::shared_path("data/squad_v1.1/dev-v1.1.json")));
@@ -453,7 +433,7 @@ TEST_CASE("QA requests answer as predict does, with the answer's place in the co
 
 TEST_CASE("QA requests name the field a client got wrong", "[requests]") {
   const auto root = test::temp_dir("requests-qa-errors");
-  auto model = ft::open_model(test::reference_model_dir(root, "reader", "tiny-qa", kQaData));
+  auto model = ft::open_model(test::reference_reader(root));
   check_rejected(model, {{"inputs", "a question"}}, "inputs");
   check_rejected(model, {{"inputs", {{"question", "q"}}}}, "inputs.context");
   check_rejected(model, {{"inputs", {{"question", 1}, {"context", "c"}}}}, "inputs.question");
@@ -467,7 +447,7 @@ TEST_CASE("bf16 runs inside the one loop when the model is set to it, close to f
   // References are fp32; bf16 is compared with a tolerance that holds on any
   // CPU (LibTorch's bf16 kernels differ between AVX2 and AVX-512 machines).
   const auto root = test::temp_dir("requests-bf16");
-  auto model = ft::open_model(test::reference_model_dir(root, "cls", "tiny-cls", kClsData));
+  auto model = ft::open_model(test::reference_classifier(root));
   const auto texts = sst_sentences(12);
   auto fp32_job = ft::model_request(model, {{"inputs", texts}, {"raw_scores", true}});
   const auto fp32 = infer::run_job(model, fp32_job);
@@ -493,7 +473,7 @@ TEST_CASE("bf16 runs inside the one loop when the model is set to it, close to f
 
 TEST_CASE("the encoder pass of a fine-tuned model gives its encoder's states", "[requests][precision]") {
   const auto root = test::temp_dir("requests-encoder");
-  const auto dir = test::reference_model_dir(root, "cls", "tiny-cls", kClsData);
+  const auto dir = test::reference_classifier(root);
   auto model = ft::open_model(dir);
   auto encoder = infer::Model::open_encoder(dir);
   const std::vector<std::int32_t> ids = {2, 7, 11, 3};  // within the tiny vocabulary

@@ -26,8 +26,10 @@ class ServeProcess {
  public:
   // Starts `bertforge serve --model dir --port 0 <flags>` and waits (bounded)
   // for its ready line.
-  ServeProcess(const std::string& model_dir, const std::vector<std::string>& flags, const std::string& log_path)
-      : log_(log_path) {
+  // `env`: variables set in the server's environment only (testing hooks).
+  ServeProcess(const std::string& model_dir, const std::vector<std::string>& flags, const std::string& log_path,
+               const std::vector<std::pair<std::string, std::string>>& env = {})
+      : log_(log_path), env_(env) {
     std::vector<std::string> args = {bertforge_bin(), "serve", "--model", model_dir, "--port", "0", "--threads", "1"};
     args.insert(args.end(), flags.begin(), flags.end());
     pid_ = ::fork();
@@ -71,6 +73,7 @@ class ServeProcess {
       ::dup2(fileno(out), 1);
       ::dup2(fileno(out), 2);
     }
+    for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -98,6 +101,7 @@ class ServeProcess {
   }
 
   std::string log_;
+  std::vector<std::pair<std::string, std::string>> env_;
   pid_t pid_ = -1;
   int port_ = 0;
 };

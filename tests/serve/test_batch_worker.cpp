@@ -1,7 +1,10 @@
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <memory>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "infer/request_error.h"
@@ -100,4 +103,41 @@ TEST_CASE("a full queue refuses at once, a closed one takes nothing more", "[ser
   CHECK_FALSE(queue.push(job_of({{1}})));
   CHECK(queue.take().size() == 2);  // what was queued is still answered
   CHECK(queue.take().empty());
+}
+
+TEST_CASE("a partial batch waits for batch-mates only while a request is being read", "[serve][worker]") {
+  using std::chrono::milliseconds;
+  serve::BatchQueue queue(8, {8, 1000, milliseconds(300)});
+  const auto taken_after = [&queue] {
+    const auto start = serve::Clock::now();
+    const auto jobs = queue.take();
+    return std::make_pair(jobs.size(), std::chrono::duration<double>(serve::Clock::now() - start).count());
+  };
+  SECTION("nothing else coming: due at once, a lone client pays no wait") {
+    REQUIRE(queue.push(job_of({{1}})));
+    const auto [jobs, seconds] = taken_after();
+    CHECK(jobs == 1);
+    CHECK(seconds < 0.2);
+  }
+  SECTION("another request being read: waits for it, and takes both") {
+    auto coming = std::make_unique<serve::BatchQueue::Incoming>(queue);
+    REQUIRE(queue.push(job_of({{1}})));
+    std::thread reader([&] {
+      std::this_thread::sleep_for(milliseconds(50));
+      REQUIRE(queue.push(job_of({{2}})));
+      coming->done();
+    });
+    const auto [jobs, seconds] = taken_after();
+    reader.join();
+    CHECK(jobs == 2);
+    CHECK(seconds >= 0.04);
+    CHECK(seconds < 0.29);  // due when the reader was done, not at max_wait
+  }
+  SECTION("a request being read that never arrives: the wait ends at max_wait") {
+    serve::BatchQueue::Incoming stuck(queue);
+    REQUIRE(queue.push(job_of({{1}})));
+    const auto [jobs, seconds] = taken_after();
+    CHECK(jobs == 1);
+    CHECK(seconds >= 0.29);
+  }
 }

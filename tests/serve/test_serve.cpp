@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "../support/cli_runner.h"
+#include "../support/reference_model_dirs.h"
 #include "../support/shared_data.h"
-#include "model_dirs.h"
 #include "serve_process.h"
 
 // `bertforge serve` as a user runs it: a child process on a free port,
@@ -87,7 +87,7 @@ std::string log_path(const std::string& name) { return test::temp_dir("serve") +
 
 TEST_CASE("serve answers /health, /info, /tokenize, /embed and /metrics in their documented shapes", "[serve][routes]") {
   const auto root = test::temp_dir("serve-routes");
-  const auto dir = test::tiny_classifier(root);
+  const auto dir = test::reference_classifier(root);
   test::ServeProcess server(dir, {"--max-wait-ms", "2"}, log_path("routes"));
   const int port = server.port();
   INFO(server.log());
@@ -158,7 +158,7 @@ TEST_CASE("serve answers /health, /info, /tokenize, /embed and /metrics in their
 
 TEST_CASE("serve with an API key answers 401 without it and serves with it", "[serve][auth]") {
   const auto root = test::temp_dir("serve-auth");
-  const auto dir = test::tiny_classifier(root);
+  const auto dir = test::reference_classifier(root);
   test::ServeProcess server(dir, {"--api-key", "s3cret"}, log_path("auth"));
   const int port = server.port();
   const std::string body = R"({"inputs": "hello"})";
@@ -174,29 +174,35 @@ TEST_CASE("serve with an API key answers 401 without it and serves with it", "[s
 
 TEST_CASE("serve answers 429 at once when the queue is full and 503 when a request times out", "[serve][overload]") {
   const auto root = test::temp_dir("serve-overload");
-  const auto dir = test::tiny_classifier(root);
-  // One queued request waits 1.5 s for batch-mates, longer than its 300 ms timeout.
-  test::ServeProcess server(dir, {"--max-queued", "1", "--max-wait-ms", "1500", "--request-timeout-ms", "300"},
-                            log_path("overload"));
+  const auto dir = test::reference_classifier(root);
+  // Every forward takes 1.5 s (a testing hook): the first request holds the
+  // worker past its 300 ms timeout, the second fills the queue (max 1).
+  test::ServeProcess server(dir, {"--max-queued", "1", "--request-timeout-ms", "300"}, log_path("overload"),
+                            {{"BERTFORGE_FAULT_FORWARD_DELAY_MS", "1500"}});
   const int port = server.port();
-  Answer first;
+  Answer first, second;
   double first_seconds = 0;
-  std::thread waiting([&] {
+  std::thread running([&] {
     const auto start = Clock::now();
-    first = post(port, "/embed", R"({"inputs": "waits in the queue"})");
+    first = post(port, "/embed", R"({"inputs": "runs in the worker"})");
     first_seconds = seconds_since(start);
   });
-  // Bounded: until the first is queued.
+  // Nothing else is being read, so the first runs at once and leaves the queue.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::thread waiting([&] { second = post(port, "/embed", R"({"inputs": "waits in the queue"})"); });
+  // Bounded: until the second is queued.
   for (int i = 0; i < 100 && metric(get(port, "/metrics").text, "bertforge_queue_depth") < 1; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const auto start = Clock::now();
   const auto refused = post(port, "/embed", R"({"inputs": "one too many"})");
   const auto refused_seconds = seconds_since(start);
+  running.join();
   waiting.join();
   CHECK(refused.status == 429);
   CHECK(refused.body["error_type"] == "Overloaded");
   CHECK(refused_seconds < 0.25);
   CHECK(first.status == 503);
+  CHECK(second.status == 503);
   CHECK(first_seconds >= 0.29);
   CHECK(first_seconds < 1.4);
   CHECK(healthy(port));
@@ -204,14 +210,18 @@ TEST_CASE("serve answers 429 at once when the queue is full and 503 when a reque
 
 TEST_CASE("serve answers what is in flight on SIGTERM, then exits 0", "[serve][sigterm]") {
   const auto root = test::temp_dir("serve-sigterm");
-  const auto dir = test::tiny_classifier(root);
-  test::ServeProcess server(dir, {"--max-wait-ms", "800", "--max-batch-size", "64"}, log_path("sigterm"));
+  const auto dir = test::reference_classifier(root);
+  // Every forward takes 0.8 s: one request runs while the others are queued when SIGTERM comes.
+  test::ServeProcess server(dir, {"--max-batch-size", "64"}, log_path("sigterm"),
+                            {{"BERTFORGE_FAULT_FORWARD_DELAY_MS", "800"}});
   const int port = server.port();
   std::vector<Answer> answers(3);
   std::vector<std::thread> clients;
-  for (std::size_t i = 0; i < answers.size(); ++i)
+  for (std::size_t i = 0; i < answers.size(); ++i) {
     clients.emplace_back([&, i] { answers[i] = post(port, "/embed", R"({"inputs": ["in flight", "when stopped"]})"); });
-  for (int i = 0; i < 200 && metric(get(port, "/metrics").text, "bertforge_queue_depth") < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (int i = 0; i < 200 && metric(get(port, "/metrics").text, "bertforge_queue_depth") < 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const int exit_code = server.terminate();
   for (auto& c : clients) c.join();
@@ -227,7 +237,7 @@ TEST_CASE("serve answers what is in flight on SIGTERM, then exits 0", "[serve][s
 TEST_CASE("serve's /predict equals bertforge predict, concurrent batch-mates of other lengths included",
           "[serve][predict]") {
   const auto root = test::temp_dir("serve-predict");
-  const auto dir = test::tiny_classifier(root);
+  const auto dir = test::reference_classifier(root);
   const auto texts = sentences(32);
   {
     std::ofstream in(root + "/in.txt");
@@ -297,7 +307,7 @@ TEST_CASE("serve's /predict of a reader equals predict's answers, a tagger's ent
     if (!qas.empty()) paragraphs.push_back({{"context", p["context"]}, {"qas", qas}});
   }
   std::ofstream(root + "/squad.json") << json{{"version", "1.1"}, {"data", {{{"title", "t"}, {"paragraphs", paragraphs}}}}}.dump();
-  const auto reader = test::tiny_reader(root);
+  const auto reader = test::reference_reader(root);
   const auto offline = test::run_bertforge("predict --model " + reader + " --input " + root + "/squad.json --output " +
                                            root + "/pred.json --threads 1");
   REQUIRE(offline.exit_code == 0);
@@ -321,7 +331,7 @@ TEST_CASE("serve's /predict of a reader equals predict's answers, a tagger's ent
     CHECK(post(server.port(), "/predict", R"({"inputs": {"question": "q"}})").status == 422);
   }
 
-  const auto tagger = test::tiny_tagger(root);
+  const auto tagger = test::reference_tagger(root);
   test::ServeProcess server(tagger, {"--max-wait-ms", "5"}, log_path("tagger"));
   const std::string text = "Barack Obama visited the Eiffel Tower in Paris with Michelle last summer";
   const auto tagged = post(server.port(), "/predict", json{{"inputs", text}}.dump());

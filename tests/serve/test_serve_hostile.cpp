@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/reference_model_dirs.h"
 #include "../support/shared_data.h"
-#include "model_dirs.h"
 #include "serve_process.h"
 
 // Requests a client should not send, each with the status docs/serving.md
@@ -110,7 +110,7 @@ std::string raw_exchange(int port, const std::string& data, int wait_ms) {
 
 TEST_CASE("serve answers hostile requests with their documented status and keeps serving", "[serve][hostile]") {
   const auto root = test::temp_dir("serve-hostile");
-  const auto dir = test::tiny_classifier(root);
+  const auto dir = test::reference_classifier(root);
   test::ServeProcess server(dir, {"--read-timeout-ms", "1000", "--keep-alive-timeout-s", "1", "--http-threads", "4"},
                             test::temp_dir("serve") + "/hostile.log");
   const int port = server.port();

@@ -2,7 +2,8 @@
 // Fine-tuned model directories without training: HF's tiny reference models
 // of ../shared/reference with config.json patched (a bertforge_data block,
 // another problem type) and a 1,000-token WordPiece vocabulary cut from
-// BERT's, as tests/cli/test_cli_pinned.cpp builds them.
+// BERT's. A caller of reference_model_dir links io (its `weights` are written
+// as safetensors).
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -10,8 +11,10 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "io/safetensors.h"
 #include "shared_data.h"
 
 namespace bf::test {
@@ -50,20 +53,67 @@ inline std::string reference_vocab_text() {
   return text;
 }
 
-// root/name: the reference model's weights, its config.json with `patch`
-// merged in, and the vocabulary.
+// root/name: the reference model's weights (or `weights` instead), its
+// config.json with `patch` merged in, and the vocabulary.
 inline std::string reference_model_dir(const std::string& root, const std::string& name, const std::string& reference,
-                                       const nlohmann::json& patch) {
+                                       const nlohmann::json& patch,
+                                       const std::vector<std::pair<std::string, torch::Tensor>>& weights = {}) {
   namespace fs = std::filesystem;
   const auto dir = root + "/" + name;
   fs::create_directories(dir);
   const auto ref = shared_path("reference/" + reference);
-  fs::copy_file(ref + "/model.safetensors", dir + "/model.safetensors", fs::copy_options::overwrite_existing);
+  if (weights.empty()) {
+    fs::copy_file(ref + "/model.safetensors", dir + "/model.safetensors", fs::copy_options::overwrite_existing);
+  } else {
+    io::save_safetensors(dir + "/model.safetensors", weights);
+  }
   auto config = nlohmann::json::parse(slurp_file(ref + "/config.json"));
   config.merge_patch(patch);
   std::ofstream(dir + "/config.json", std::ios::binary) << config.dump(1) << "\n";
   std::ofstream(dir + "/vocab.txt", std::ios::binary) << reference_vocab_text();
   return dir;
+}
+
+// The bertforge_data blocks of the three heads' directories below.
+inline nlohmann::json reference_cls_data() {
+  return {{"bertforge_data", {{"text_column", "sentence"}, {"label_column", "label"}, {"max_seq_length", 48}}}};
+}
+
+inline nlohmann::json reference_tag_data() {
+  return {{"bertforge_data",
+           {{"task", "token_classification"},
+            {"format", "auto"},
+            {"tag_scheme", "iob2"},
+            {"max_seq_length", 24},
+            {"window_stride", 8},
+            {"label_all_pieces", false}}}};
+}
+
+inline nlohmann::json reference_qa_data() {
+  return {{"bertforge_data",
+           {{"task", "question_answering"},
+            {"max_seq_length", 64},
+            {"doc_stride", 24},
+            {"max_query_length", 16},
+            {"n_best_size", 20},
+            {"max_answer_length", 30},
+            {"version_2_with_negative", false},
+            {"null_score_diff_threshold", 0.0},
+            {"qa_metric", "squad"}}}};
+}
+
+// root/cls, root/tagger, root/reader: a sentence classifier, a token tagger
+// and a SQuAD reader.
+inline std::string reference_classifier(const std::string& root) {
+  return reference_model_dir(root, "cls", "tiny-cls", reference_cls_data());
+}
+
+inline std::string reference_tagger(const std::string& root) {
+  return reference_model_dir(root, "tagger", "tiny-tokcls", reference_tag_data());
+}
+
+inline std::string reference_reader(const std::string& root) {
+  return reference_model_dir(root, "reader", "tiny-qa", reference_qa_data());
 }
 
 }  // namespace bf::test
