@@ -15,7 +15,7 @@ const std::map<std::string, std::string>& help_texts() {
   static const std::map<std::string, std::string> help = {
       {"host", "Address to listen on (0.0.0.0: every interface)"},
       {"port", "Port; 0 picks a free one (the ready line names it)"},
-      {"http_threads", "Connections served at once (parse, validate, tokenize)"},
+      {"http_threads", "Connections served at once (each holds a thread while open; more wait their turn)"},
       {"max_batch_size", "Sequences per forward"},
       {"max_batch_tokens", "Padded tokens per forward (sequences x longest)"},
       {"max_wait_ms", "How long a partial batch waits for requests still being read before it runs"},
@@ -25,6 +25,7 @@ const std::map<std::string, std::string>& help_texts() {
       {"request_timeout_ms", "A request not answered in this time is answered 503"},
       {"read_timeout_ms", "A client that sends nothing for this long is disconnected"},
       {"keep_alive_timeout_s", "An idle keep-alive connection is closed after this"},
+      {"keep_alive_max_requests", "Requests one connection may send before the server closes it"},
       {"api_key", "Bearer token every route but /health requires (default: env BERTFORGE_API_KEY)"},
       {"precision", "fp32, bf16 (autocast; fast with AVX512_BF16/AMX) or int8"},
   };

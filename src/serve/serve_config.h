@@ -13,7 +13,7 @@ namespace bf::serve {
 struct ServeConfig {
   std::string host = "127.0.0.1";  // loopback unless asked: the API has no TLS
   std::int64_t port = 8080;        // 0: any free port (the ready line names it)
-  std::int64_t http_threads = 8;   // parse, validate and tokenize; the model has one thread of its own
+  std::int64_t http_threads = 64;  // one per open connection (parse, validate, tokenize, wait); the model has one of its own
   std::int64_t max_batch_size = 32;
   std::int64_t max_batch_tokens = 8192;  // padded tokens per forward
   std::int64_t max_wait_ms = 5;          // the oldest request's wait before a partial batch runs
@@ -23,6 +23,7 @@ struct ServeConfig {
   std::int64_t request_timeout_ms = 30000;
   std::int64_t read_timeout_ms = 5000;  // a client that stops sending is dropped after this
   std::int64_t keep_alive_timeout_s = 5;
+  std::int64_t keep_alive_max_requests = 1000;  // then the connection is closed, so waiting ones get a thread
   std::string api_key;  // empty: no authentication (env BERTFORGE_API_KEY)
   std::string precision = "fp32";
 
@@ -40,6 +41,7 @@ struct ServeConfig {
     v.field("request_timeout_ms", request_timeout_ms, in_range<std::int64_t>(1, 3600000));
     v.field("read_timeout_ms", read_timeout_ms, in_range<std::int64_t>(1, 3600000));
     v.field("keep_alive_timeout_s", keep_alive_timeout_s, in_range<std::int64_t>(1, 3600));
+    v.field("keep_alive_max_requests", keep_alive_max_requests, in_range<std::int64_t>(1, 1000000000));
     v.field("api_key", api_key);
     v.field("precision", precision, one_of({"fp32", "bf16", "int8"}));
   }

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <memory>
 
 #include "finetune/tasks.h"
 #include "io/hf_model.h"
@@ -44,15 +47,29 @@ void configure(httplib::Server& server, const ServeConfig& config) {
   server.set_read_timeout(std::chrono::milliseconds(config.read_timeout_ms));
   server.set_write_timeout(std::chrono::milliseconds(config.read_timeout_ms));
   server.set_keep_alive_timeout(config.keep_alive_timeout_s);
+  server.set_keep_alive_max_count(static_cast<std::size_t>(config.keep_alive_max_requests));
   server.set_tcp_nodelay(true);
 }
 
 int bind(httplib::Server& server, const ServeConfig& config) {
+  // cpp-httplib's default options set SO_REUSEPORT, which would let a second
+  // server on the same port silently take half the connections: reuse the
+  // address only (a restart need not wait out TIME_WAIT).
+  auto listening = std::make_shared<int>(-1);
+  server.set_socket_options([listening](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listening = sock;
+  });
   const int port = config.port == 0 ? server.bind_to_any_port(config.host)
                                     : (server.bind_to_port(config.host, static_cast<int>(config.port))
                                            ? static_cast<int>(config.port)
                                            : -1);
   if (port <= 0) bf::fail("serve: cannot listen on " + config.host + ":" + std::to_string(config.port));
+  // Debian's cpp-httplib 0.11 is compiled with a listen backlog of 5: many
+  // clients connecting at once overflow it and the kernel drops their
+  // handshakes (each retried a second later). listen() again raises it.
+  if (*listening >= 0) ::listen(*listening, SOMAXCONN);
   return port;
 }
 

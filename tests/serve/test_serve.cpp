@@ -172,6 +172,19 @@ TEST_CASE("serve with an API key answers 401 without it and serves with it", "[s
   CHECK(get(port, "/health").status == 200);  // liveness probes carry no key
 }
 
+TEST_CASE("a second serve on a port in use fails naming it, the first keeps serving", "[serve][bind]") {
+  const auto root = test::temp_dir("serve-bind");
+  const auto dir = test::reference_classifier(root);
+  test::ServeProcess server(dir, {}, log_path("bind"));
+  const auto port = std::to_string(server.port());
+  // cpp-httplib's own socket options set SO_REUSEPORT, which would let this
+  // one bind too and take half the connections.
+  const auto second = test::run_bertforge("serve --model '" + dir + "' --port " + port);
+  CHECK(second.exit_code != 0);
+  CHECK_THAT(second.output, Catch::Matchers::Contains("cannot listen on 127.0.0.1:" + port));
+  CHECK(get(server.port(), "/health").status == 200);
+}
+
 TEST_CASE("serve answers 429 at once when the queue is full and 503 when a request times out", "[serve][overload]") {
   const auto root = test::temp_dir("serve-overload");
   const auto dir = test::reference_classifier(root);
