@@ -5,6 +5,7 @@
 #include "io/hf_model.h"
 #include "model/bert_model.h"
 #include "model/precision.h"
+#include "model/frozen_linear.h"
 #include "model/quantized_linear.h"
 #include "util/error.h"
 
@@ -108,16 +109,21 @@ model::BertModel Model::encoder() { return head_.encoder(*net_); }
 
 void Model::set_precision(Precision precision) {
   if (precision == precision_) return;
-  // The int8 linears are packed once from the fp32 weights; going back would
-  // need a second copy of every forward path's choice, for no user.
-  if (precision_ == Precision::Int8)
-    bf::fail("the model runs in int8 already; open it again for " + precision_name(precision));
+  // The layers' linears are frozen once from the fp32 weights; going back
+  // would need a second copy of every forward path's choice, for no user.
+  if (precision_ != Precision::Fp32)
+    bf::fail("the model runs in " + precision_name(precision_) + " already; open it again for " +
+             precision_name(precision));
   if (precision == Precision::Int8) {
     if (const auto why = model::int8_unavailable_reason(device_); !why.empty()) bf::fail("--precision int8: " + why);
-    model::quantize_linears_int8(*encoder());
+    model::freeze_linears(*encoder(), model::FrozenPrecision::Int8);
   }
-  if (precision == Precision::Bf16 && device_.is_cpu() && !model::cpu_has_fast_bf16())
-    spdlog::warn("bf16 on a CPU without AVX512_BF16/AMX runs in generic code, far slower than fp32");
+  if (precision == Precision::Bf16) {
+    if (device_.is_cpu() && !model::cpu_has_fast_bf16())
+      spdlog::warn("bf16 on a CPU without AVX512_BF16/AMX runs in generic code, far slower than fp32");
+    // Autocast would cast every fp32 weight to bf16 again on each forward.
+    model::freeze_linears(*encoder(), model::FrozenPrecision::Bf16);
+  }
   precision_ = precision;
 }
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 
-#include "model/bert_model.h"
 #include "util/error.h"
 
 namespace bf::model {
@@ -75,18 +74,6 @@ std::string int8_unavailable_reason(const torch::Device& device) {
   if (!device.is_cpu()) return "int8 runs on the CPU only (LibTorch's quantized kernels); use bf16 on " + device.str();
   if (!has_onednn_engine()) return "int8 needs LibTorch's oneDNN quantized engine, which this LibTorch build lacks";
   return "";
-}
-
-void quantize_linears_int8(BertModelImpl& encoder) {
-  const auto device = encoder.embeddings->parameters().front().device();
-  if (const auto why = int8_unavailable_reason(device); !why.empty()) bf::fail(why);
-  for (const auto& module : *encoder.encoder->layer) {
-    auto layer = module->as<BertLayer>();
-    layer->attention->self->use_int8();
-    layer->attention->output->use_int8();
-    layer->intermediate->use_int8();
-    layer->output->use_int8();
-  }
 }
 
 }  // namespace bf::model

@@ -11,19 +11,19 @@
 
 #include <string>
 
+#include "model/frozen_linear.h"
+
 namespace bf::model {
 
-class BertModelImpl;
-
 // A linear's weight and bias prepacked for oneDNN's int8 GEMM.
-class Int8Linear {
+class Int8Linear : public FrozenLinear {
  public:
   // weight [out, in] and bias [out], fp32 on the CPU.
   Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias);
-  ~Int8Linear();
+  ~Int8Linear() override;
   // x [..., in] fp32 -> [..., out] fp32. Inference only: an input that
   // needs a gradient is an error (none flows through the int8 GEMM).
-  torch::Tensor forward(const torch::Tensor& x) const;
+  torch::Tensor forward(const torch::Tensor& x) const override;
 
  private:
   struct Packed;
@@ -33,12 +33,5 @@ class Int8Linear {
 // Why int8 cannot run on `device` ("" when it can): a CUDA device, or a
 // LibTorch built without the oneDNN quantized engine.
 std::string int8_unavailable_reason(const torch::Device& device);
-
-// From now on every linear of the encoder's layers (attention's joined
-// query/key/value and its output, intermediate, output) runs as an
-// Int8Linear; the embeddings, the pooler and the heads stay fp32. The fp32
-// weights are kept (and still saved, loaded and trained); only forwards
-// change. Fails with int8_unavailable_reason().
-void quantize_linears_int8(BertModelImpl& encoder);
 
 }  // namespace bf::model

@@ -38,17 +38,17 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
 // One GEMM for Q, K and V instead of three: better BLAS efficiency on small
 // hidden sizes, and one pass over the activations.
 torch::Tensor BertSelfAttentionImpl::project_qkv(const torch::Tensor& hidden) const {
-  if (int8_) return int8_->forward(hidden);
+  if (frozen_) return frozen_->forward(hidden);
   auto weight = joined(query->weight, key->weight, value->weight);
   auto bias = joined(query->bias, key->bias, value->bias);
   if (fused_ && fused::supports_linear(hidden, weight)) return fused::linear(hidden, weight, bias);
   return torch::linear(hidden, weight, bias);
 }
 
-void BertSelfAttentionImpl::use_int8() {
+void BertSelfAttentionImpl::freeze(FrozenPrecision precision) {
   torch::NoGradGuard no_grad;
-  int8_ = std::make_shared<const Int8Linear>(joined(query->weight, key->weight, value->weight),
-                                             joined(query->bias, key->bias, value->bias));
+  frozen_ = freeze_linear(joined(query->weight, key->weight, value->weight),
+                          joined(query->bias, key->bias, value->bias), precision);
 }
 
 // dropout(softmax(Q K^T / sqrt(head_dim) + mask)) V by the first of these
@@ -107,10 +107,10 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  // int8 where asked (inference). fused::linear: the GEMMs split over the
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
   // threads by hand (CPU fp32). Else torch::linear (addmm), not
   // Linear::forward (C++: matmul + add_).
-  auto y = int8_ ? int8_->forward(attended)
+  auto y = frozen_ ? frozen_->forward(attended)
            : fused_ && fused::supports_linear(attended, dense->weight)
                ? fused::linear(attended, dense->weight, dense->bias)
                : torch::linear(attended, dense->weight, dense->bias);

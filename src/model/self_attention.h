@@ -2,7 +2,7 @@
 #include <torch/torch.h>
 
 #include "model/bert_config.h"
-#include "model/quantized_linear.h"
+#include "model/frozen_linear.h"
 
 namespace bf::model {
 
@@ -16,9 +16,9 @@ class BertSelfAttentionImpl : public torch::nn::Module {
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
 
-  // Inference from now on through the joined projection in int8
-  // (model/quantized_linear.h), packed once from the current weights.
-  void use_int8();
+  // Inference from now on through the joined projection frozen in
+  // `precision` (model/frozen_linear.h), made once from the current weights.
+  void freeze(FrozenPrecision precision);
 
  private:
   torch::Tensor project_qkv(const torch::Tensor& hidden) const;
@@ -27,7 +27,7 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   std::int64_t head_dim_;
   double dropout_;
   bool fused_;  // BertConfig::fused_kernels
-  std::shared_ptr<const Int8Linear> int8_;  // use_int8
+  std::shared_ptr<const FrozenLinear> frozen_;  // freeze
 };
 TORCH_MODULE(BertSelfAttention);
 
@@ -40,13 +40,13 @@ class BertSelfOutputImpl : public torch::nn::Module {
   torch::nn::Linear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
 
-  // Inference from now on through dense in int8 (model/quantized_linear.h).
-  void use_int8() { int8_ = std::make_shared<const Int8Linear>(dense->weight, dense->bias); }
+  // Inference from now on through dense frozen in `precision` (model/frozen_linear.h).
+  void freeze(FrozenPrecision precision) { frozen_ = freeze_linear(dense->weight, dense->bias, precision); }
 
  private:
   double dropout_;
   bool fused_;  // BertConfig::fused_kernels
-  std::shared_ptr<const Int8Linear> int8_;  // use_int8
+  std::shared_ptr<const FrozenLinear> frozen_;  // freeze
 };
 TORCH_MODULE(BertSelfOutput);
 

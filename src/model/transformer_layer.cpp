@@ -11,10 +11,10 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) {
-  // int8 where asked (inference). fused::linear: the GEMMs split over the
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
   // threads by hand (CPU fp32). Else torch::linear (addmm), not
   // Linear::forward (C++: matmul + add_).
-  auto y = int8_ ? int8_->forward(x)
+  auto y = frozen_ ? frozen_->forward(x)
            : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
                                                                 : torch::linear(x, dense->weight, dense->bias);
   // The exact GELU in one vectorised pass each way (bf16: from a table).
@@ -29,10 +29,10 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  // int8 where asked (inference). fused::linear: the GEMMs split over the
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
   // threads by hand (CPU fp32). Else torch::linear (addmm), not
   // Linear::forward (C++: matmul + add_).
-  auto y = int8_ ? int8_->forward(x)
+  auto y = frozen_ ? frozen_->forward(x)
            : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
                                                                 : torch::linear(x, dense->weight, dense->bias);
   // Dropout, the residual add and LayerNorm in one pass per row, the mask

@@ -2,7 +2,7 @@
 #include <torch/torch.h>
 
 #include "model/bert_config.h"
-#include "model/quantized_linear.h"
+#include "model/frozen_linear.h"
 #include "model/self_attention.h"
 
 namespace bf::model {
@@ -15,13 +15,13 @@ class BertIntermediateImpl : public torch::nn::Module {
 
   torch::nn::Linear dense{nullptr};
 
-  // Inference from now on through dense in int8 (model/quantized_linear.h).
-  void use_int8() { int8_ = std::make_shared<const Int8Linear>(dense->weight, dense->bias); }
+  // Inference from now on through dense frozen in `precision` (model/frozen_linear.h).
+  void freeze(FrozenPrecision precision) { frozen_ = freeze_linear(dense->weight, dense->bias, precision); }
 
  private:
   std::string act_;
   bool fused_;  // BertConfig::fused_kernels
-  std::shared_ptr<const Int8Linear> int8_;  // use_int8
+  std::shared_ptr<const FrozenLinear> frozen_;  // freeze
 };
 TORCH_MODULE(BertIntermediate);
 
@@ -34,13 +34,13 @@ class BertOutputImpl : public torch::nn::Module {
   torch::nn::Linear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
 
-  // Inference from now on through dense in int8 (model/quantized_linear.h).
-  void use_int8() { int8_ = std::make_shared<const Int8Linear>(dense->weight, dense->bias); }
+  // Inference from now on through dense frozen in `precision` (model/frozen_linear.h).
+  void freeze(FrozenPrecision precision) { frozen_ = freeze_linear(dense->weight, dense->bias, precision); }
 
  private:
   double dropout_;
   bool fused_;  // BertConfig::fused_kernels
-  std::shared_ptr<const Int8Linear> int8_;  // use_int8
+  std::shared_ptr<const FrozenLinear> frozen_;  // freeze
 };
 TORCH_MODULE(BertOutput);
 

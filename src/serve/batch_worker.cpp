@@ -43,19 +43,9 @@ BatchWorker::BatchWorker(infer::Model& model, BatchQueue& queue, Metrics& metric
       queue_(queue),
       metrics_(metrics),
       limits_(limits),
-      forward_delay_(forward_delay_hook()),
-      thread_([this] { loop(); }) {}
+      forward_delay_(forward_delay_hook()) {}
 
-BatchWorker::~BatchWorker() {
-  queue_.close();
-  join();
-}
-
-void BatchWorker::join() {
-  if (thread_.joinable()) thread_.join();
-}
-
-void BatchWorker::loop() {
+void BatchWorker::run() {
   for (auto jobs = queue_.take(); !jobs.empty(); jobs = queue_.take()) {
     // Nothing escapes: an exception here would end the process, and every
     // job must be answered exactly once.

@@ -29,12 +29,15 @@ infer::BatchIndex plan_forwards(const std::vector<std::int64_t>& lengths, const 
 class BatchWorker {
  public:
   BatchWorker(infer::Model& model, BatchQueue& queue, Metrics& metrics, WorkerLimits limits);
-  ~BatchWorker();
-  // Returns once the queue is closed and everything queued is answered.
-  void join();
+  // Runs forwards on the calling thread until the queue is closed and
+  // everything queued is answered. Call it on the thread that opened the
+  // model: libgomp gives every thread that starts a parallel region a team of
+  // its own, and once it manages more threads than there are cores it stops
+  // spinning between regions, so each GEMM waits for a sleeping helper
+  // (BERT-base bf16 at batch 1: 28 ms a forward instead of 19 on 2 cores).
+  void run();
 
  private:
-  void loop();
   void run_jobs(std::vector<JobPtr> jobs);
   struct Slot {
     std::size_t job = 0;
@@ -53,7 +56,6 @@ class BatchWorker {
   // Testing hook BERTFORGE_FAULT_FORWARD_DELAY_MS: every forward sleeps this
   // long first, so tests can hold requests in the queue (429, 503, SIGTERM).
   std::chrono::milliseconds forward_delay_;
-  std::thread thread_;
 };
 
 }  // namespace bf::serve

@@ -27,7 +27,7 @@ const std::map<std::string, std::string>& help_texts() {
       {"keep_alive_timeout_s", "An idle keep-alive connection is closed after this"},
       {"keep_alive_max_requests", "Requests one connection may send before the server closes it"},
       {"api_key", "Bearer token every route but /health requires (default: env BERTFORGE_API_KEY)"},
-      {"precision", "fp32, bf16 (autocast; fast with AVX512_BF16/AMX) or int8"},
+      {"precision", "fp32, bf16 (fast with AVX512_BF16/AMX) or int8"},
   };
   return help;
 }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <thread>
 
 #include "finetune/tasks.h"
 #include "io/hf_model.h"
@@ -94,9 +95,20 @@ void run_server(const std::string& model_dir, const ServeConfig& config) {
     server.stop();
   });
   spdlog::info("ready: http://{}:{}", config.host, port);
-  server.listen_after_bind();  // returns once stopped and every connection's thread is done
-  queue.close();
-  worker.join();
+  // HTTP on a thread of its own; the forwards on this one, which opened the
+  // model (BatchWorker::run says why).
+  std::thread http([&] {
+    server.listen_after_bind();  // returns once stopped and every connection's thread is done
+    queue.close();
+  });
+  try {
+    worker.run();
+  } catch (...) {
+    server.stop();
+    http.join();
+    throw;
+  }
+  http.join();
   spdlog::info("serve: stopped");
 }
 

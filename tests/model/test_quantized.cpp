@@ -1,5 +1,6 @@
-// Dynamic int8 linears (model/quantized_linear.h) against fp32 on the same
-// weights and inputs. Tolerances are about int8's rounding, not a CPU's
+// Frozen linears (model/frozen_linear.h): bf16 against autocast's bf16 (the
+// same kernel on the same machine, so bit for bit), dynamic int8
+// (model/quantized_linear.h) against fp32 on the same weights and inputs. Tolerances are about int8's rounding, not a CPU's
 // instructions: oneDNN computes the integer products exactly (32-bit sums)
 // on every instruction set, so only the float steps around them (the
 // input's scale, the output's rescale) may differ by an ulp or so between
@@ -13,6 +14,8 @@
 #include "../support/shared_data.h"
 #include "io/hf_model.h"
 #include "model/bert_for_sequence_classification.h"
+#include "model/frozen_linear.h"
+#include "model/precision.h"
 #include "model/quantized_linear.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -100,7 +103,7 @@ TEST_CASE("int8 encoder linears keep the reference classifier's logits and clear
   std::vector<torch::Tensor> before;
   for (const auto& p : net->parameters()) before.push_back(p.clone());
 
-  model::quantize_linears_int8(*net->bert);
+  model::freeze_linears(*net->bert, model::FrozenPrecision::Int8);
   const auto int8 = net->forward(batch.input_ids, {}, batch.attention_mask).logits;
   const auto int8_hidden = net->bert->forward(batch.input_ids, {}, batch.attention_mask).last_hidden_state;
 
@@ -131,8 +134,34 @@ TEST_CASE("int8 encoder linears keep the reference classifier's logits and clear
 
 TEST_CASE("int8 linears refuse a training forward", "[model][quantized]") {
   auto net = reference_classifier();
-  model::quantize_linears_int8(*net->bert);
+  model::freeze_linears(*net->bert, model::FrozenPrecision::Int8);
   net->train();
   const auto batch = sst2_dev_batch(4);
   CHECK_THROWS_AS(net->forward(batch.input_ids, {}, batch.attention_mask), bf::Error);
+}
+
+TEST_CASE("frozen bf16 linears give autocast's bf16 forward bit for bit, the fp32 weights untouched",
+          "[model][frozen]") {
+  auto net = reference_classifier();
+  const auto batch = sst2_dev_batch(64);
+  torch::NoGradGuard no_grad;
+  auto forward = [&] {
+    model::AutocastGuard bf16("bf16", torch::kCPU);
+    return std::make_pair(net->forward(batch.input_ids, {}, batch.attention_mask).logits,
+                          net->bert->forward(batch.input_ids, {}, batch.attention_mask).last_hidden_state);
+  };
+  const auto [autocast_logits, autocast_hidden] = forward();
+  std::vector<torch::Tensor> before;
+  for (const auto& p : net->parameters()) before.push_back(p.clone());
+
+  model::freeze_linears(*net->bert, model::FrozenPrecision::Bf16);
+  const auto [frozen_logits, frozen_hidden] = forward();
+  CHECK(frozen_hidden.equal(autocast_hidden));
+  CHECK(frozen_logits.equal(autocast_logits));
+  const auto after = net->parameters();
+  for (std::size_t i = 0; i < before.size(); ++i) REQUIRE(after[i].equal(before[i]));
+
+  const model::Bf16Linear linear(torch::randn({8, 4}), torch::randn({8}));
+  CHECK(linear.forward(torch::randn({3, 4})).scalar_type() == torch::kBFloat16);
+  CHECK_THROWS_AS(linear.forward(torch::randn({3, 4}).requires_grad_(true)), bf::Error);
 }

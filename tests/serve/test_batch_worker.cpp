@@ -74,11 +74,8 @@ TEST_CASE("a failing forward fails only its jobs, late jobs get 503, the worker 
     replies.push_back(j->reply.get_future());
     REQUIRE(queue.push(j));
   }
-  {
-    serve::BatchWorker worker(model, queue, metrics, {2, 1000});
-    queue.close();
-    worker.join();
-  }
+  queue.close();
+  serve::BatchWorker(model, queue, metrics, {2, 1000}).run();
   std::vector<serve::Reply> got;
   for (auto& r : replies) got.push_back(r.get());
   CHECK(got[0].status == 200);
