@@ -2,6 +2,10 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
 #include "util/error.h"
 
 namespace bf::model {
@@ -39,7 +43,25 @@ AutocastGuard::~AutocastGuard() {
   }
 }
 
+namespace {
+
+// oneDNN, which runs LibTorch's bf16 GEMMs, can be capped below the CPU's
+// instructions (ONEDNN_MAX_CPU_ISA, e.g. AVX2 to stand in for an AVX2-only
+// machine); below AVX512_CORE_BF16 it has no bf16 GEMM at all.
+bool onednn_capped_below_bf16() {
+  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (cap == nullptr) cap = std::getenv("DNNL_MAX_CPU_ISA");
+  if (cap == nullptr || *cap == '\0') return false;
+  std::string isa(cap);
+  for (auto& c : isa) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return isa != "ALL" && isa.find("BF16") == std::string::npos && isa.find("AMX") == std::string::npos &&
+         isa.find("FP16") == std::string::npos;
+}
+
+}  // namespace
+
 bool cpu_has_fast_bf16() {
+  if (onednn_capped_below_bf16()) return false;
 #if defined(__x86_64__) && defined(__clang__)
   // clang (14, Debian's; used by the fuzz build) does not know "amx-bf16";
   // every CPU with AMX-BF16 also has AVX512-BF16.

@@ -27,7 +27,8 @@ class AutocastGuard {
 };
 
 // True when the CPU has bf16 matrix instructions (AVX512_BF16 or AMX), which
-// oneDNN needs for fast bf16 GEMMs. Without them LibTorch's bf16 matmuls run
+// oneDNN needs for fast bf16 GEMMs, and ONEDNN_MAX_CPU_ISA does not cap
+// oneDNN below them. Without them LibTorch's bf16 matmuls run
 // in generic code, tens of times slower than fp32.
 bool cpu_has_fast_bf16();
 

@@ -8,7 +8,9 @@
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include "../support/reference_model_dirs.h"
 #include "../support/shared_data.h"
@@ -164,4 +166,24 @@ TEST_CASE("frozen bf16 linears give autocast's bf16 forward bit for bit, the fp3
   const model::Bf16Linear linear(torch::randn({8, 4}), torch::randn({8}));
   CHECK(linear.forward(torch::randn({3, 4})).scalar_type() == torch::kBFloat16);
   CHECK_THROWS_AS(linear.forward(torch::randn({3, 4}).requires_grad_(true)), bf::Error);
+}
+
+TEST_CASE("bf16 counts as fast only where oneDNN is not capped below bf16", "[model][precision]") {
+  const char* before = std::getenv("ONEDNN_MAX_CPU_ISA");
+  const std::string saved = before != nullptr ? before : "";
+  ::unsetenv("ONEDNN_MAX_CPU_ISA");
+  const bool native = model::cpu_has_fast_bf16();
+  ::setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+  CHECK_FALSE(model::cpu_has_fast_bf16());
+  ::setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_vnni", 1);
+  CHECK_FALSE(model::cpu_has_fast_bf16());
+  ::setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16", 1);
+  CHECK(model::cpu_has_fast_bf16() == native);
+  ::setenv("ONEDNN_MAX_CPU_ISA", "ALL", 1);
+  CHECK(model::cpu_has_fast_bf16() == native);
+  if (before != nullptr) {
+    ::setenv("ONEDNN_MAX_CPU_ISA", saved.c_str(), 1);
+  } else {
+    ::unsetenv("ONEDNN_MAX_CPU_ISA");
+  }
 }
