@@ -4,8 +4,8 @@
 
 #include "io/hf_model.h"
 #include "model/bert_model.h"
-#include "model/precision.h"
 #include "model/frozen_linear.h"
+#include "model/precision.h"
 #include "model/quantized_linear.h"
 #include "util/error.h"
 
