@@ -251,7 +251,7 @@ run_soak() {
     awk '{ v[NR] = $2 } END { for (i = 1; i <= 60 && i <= NR; i++) a += v[i]; for (i = NR - 59; i <= NR; i++) if (i > 0) b += v[i]
       a /= (NR < 60 ? NR : 60); b /= (NR < 60 ? NR : 60)
       printf "  RSS: first minute %.1f MB, last minute %.1f MB = %+.1f %% (target <= 5 %%): %s\n", a / 1024, b / 1024, 100 * (b - a) / a, (b <= 1.05 * a ? "PASS" : "MISS")
-      # the first minute includes the allocator warm-up (an arena per HTTP thread): the same from minute 2
+      # the first minute includes the allocator warm-up (tcmalloc thread caches filling as HTTP threads first allocate): the same from minute 2
       if (NR >= 180) { for (i = 61; i <= 120; i++) c += v[i]; c /= 60
         printf "  RSS after one minute of warm-up: minute 2 %.1f MB, last minute %.1f MB = %+.1f %%\n", c / 1024, b / 1024, 100 * (b - c) / c }
       printf "  RSS by minute (MB):"; for (m = 1; m * 60 <= NR; m++) { s = 0; for (i = (m - 1) * 60 + 1; i <= m * 60; i++) s += v[i]; printf " %.1f", s / 60 / 1024 }; print "" }' "$OUT/rss_soak.txt"
