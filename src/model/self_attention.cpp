@@ -107,9 +107,9 @@ BertSelfOutputImpl::BertSelfOutputImpl(const BertConfig& c) : dropout_(c.hidden_
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& attended, const torch::Tensor& residual) {
-  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
-  // threads by hand (CPU fp32). Else torch::linear (addmm), not
-  // Linear::forward (C++: matmul + add_).
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear:
+  // the GEMMs split over the threads by hand (CPU fp32). Else torch::linear
+  // (addmm), not Linear::forward (C++: matmul + add_).
   auto y = frozen_ ? frozen_->forward(attended)
            : fused_ && fused::supports_linear(attended, dense->weight)
                ? fused::linear(attended, dense->weight, dense->bias)

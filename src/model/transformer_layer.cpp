@@ -11,9 +11,9 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act_(c.hidden_
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) {
-  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
-  // threads by hand (CPU fp32). Else torch::linear (addmm), not
-  // Linear::forward (C++: matmul + add_).
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear:
+  // the GEMMs split over the threads by hand (CPU fp32). Else torch::linear
+  // (addmm), not Linear::forward (C++: matmul + add_).
   auto y = frozen_ ? frozen_->forward(x)
            : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
                                                                 : torch::linear(x, dense->weight, dense->bias);
@@ -29,9 +29,9 @@ BertOutputImpl::BertOutputImpl(const BertConfig& c) : dropout_(c.hidden_dropout_
 }
 
 torch::Tensor BertOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  // Frozen bf16 or int8 weights where asked (inference). fused::linear: the GEMMs split over the
-  // threads by hand (CPU fp32). Else torch::linear (addmm), not
-  // Linear::forward (C++: matmul + add_).
+  // Frozen bf16 or int8 weights where asked (inference). fused::linear:
+  // the GEMMs split over the threads by hand (CPU fp32). Else torch::linear
+  // (addmm), not Linear::forward (C++: matmul + add_).
   auto y = frozen_ ? frozen_->forward(x)
            : fused_ && fused::supports_linear(x, dense->weight) ? fused::linear(x, dense->weight, dense->bias)
                                                                 : torch::linear(x, dense->weight, dense->bias);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <string>
+#include <thread>
 
 namespace bf::serve {
 namespace {

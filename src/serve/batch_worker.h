@@ -1,5 +1,5 @@
 #pragma once
-// The one thread that owns the model. It takes the jobs of a due batch from
+// The one thread that owns the model (run() on the thread that opened it). It takes the jobs of a due batch from
 // the queue, plans their sequences by length into forwards bounded by
 // max_batch_size and max_batch_tokens, runs them, and answers each job from
 // its sequences' outputs. A forward that throws fails only the jobs with a
@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "infer/model.h"

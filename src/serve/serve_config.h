@@ -13,10 +13,10 @@ namespace bf::serve {
 struct ServeConfig {
   std::string host = "127.0.0.1";  // loopback unless asked: the API has no TLS
   std::int64_t port = 8080;        // 0: any free port (the ready line names it)
-  std::int64_t http_threads = 64;  // one per open connection (parse, validate, tokenize, wait); the model has one of its own
+  std::int64_t http_threads = 64;  // one per open connection; the model runs on the main thread
   std::int64_t max_batch_size = 32;
   std::int64_t max_batch_tokens = 8192;  // padded tokens per forward
-  std::int64_t max_wait_ms = 5;          // the oldest request's wait before a partial batch runs
+  std::int64_t max_wait_ms = 5;          // a partial batch's wait for requests still being read
   std::int64_t max_queued = 256;         // requests waiting for the model; more are answered 429 at once
   std::int64_t max_request_bytes = 2000000;
   std::int64_t max_inputs = 32;  // inputs per request

@@ -1,10 +1,11 @@
 // Frozen linears (model/frozen_linear.h): bf16 against autocast's bf16 (the
 // same kernel on the same machine, so bit for bit), dynamic int8
-// (model/quantized_linear.h) against fp32 on the same weights and inputs. Tolerances are about int8's rounding, not a CPU's
-// instructions: oneDNN computes the integer products exactly (32-bit sums)
-// on every instruction set, so only the float steps around them (the
-// input's scale, the output's rescale) may differ by an ulp or so between
-// machines ("Portability of tests", docs/development.md).
+// (model/quantized_linear.h) against fp32 on the same weights and inputs.
+// Tolerances are about int8's rounding, not a CPU's instructions: oneDNN
+// computes the integer products exactly (32-bit sums) on every instruction
+// set, so only the float steps around them (the input's scale, the output's
+// rescale) may differ by an ulp or so between machines ("Portability of
+// tests", docs/development.md).
 #include <torch/torch.h>  // before Catch: its CHECK must replace glog's
 #include <catch2/catch.hpp>
 
