@@ -9,6 +9,16 @@
 
 using namespace bf;
 
+TEST_CASE("the shipped configs/serve.yaml reads, and flags beside it win", "[serve][config]") {
+  const std::string file = std::string(BERTFORGE_SOURCE_DIR) + "/configs/serve.yaml";
+  const auto config = serve::read_serve_config(file, {"port=9001"});
+  CHECK(config.port == 9001);
+  CHECK(config.host == "127.0.0.1");
+  CHECK(config.max_batch_size == 32);
+  CHECK(config.max_wait_ms == 5);
+  CHECK(config.precision == "fp32");
+}
+
 TEST_CASE("serve settings come from defaults, a YAML serve: section and flags, errors naming the key",
           "[serve][config]") {
   const auto defaults = serve::read_serve_config("", {});
